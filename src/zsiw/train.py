@@ -1,0 +1,387 @@
+"""Train one cell: the loop of paper Eq. 2, top to bottom.
+
+Each step takes a labelled source batch and, for IW methods, an unlabelled target batch:
+
+1. forward the source batch (dropout on) -> logits and first-token vectors ``h_s``;
+2. per-instance losses ``loss_i``;
+3. IW only: encode the target batch under ``torch.no_grad()`` with dropout off -> ``h_t``; the
+   weights ``w = normalise(sum_j score(h_s_i, h_t_j))`` are constants for the gradient;
+   plain fine-tuning uses ``w_i = 1/n``;
+4. ``loss = sum_i w_i loss_i``, backward, clip, AdamW step, linear schedule.
+
+Model selection uses the *source* dev set only (zero-shot: target labels are never read).
+Training is resumable: at every epoch end a checkpoint holds model, optimiser, scheduler, RNG
+and data-order state, and a restarted job continues from it bit for bit on CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import platform
+import random
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from zsiw import weighting
+from zsiw.batching import TargetStream, collate, length_grouped_batches
+from zsiw.evaluate import TAG_NAMES, main_score, predict, score_predictions
+from zsiw.models import build_model, per_instance_loss, save_task_model
+
+log = logging.getLogger(__name__)
+
+NUM_LABELS = {"ote": 3, "cls": 2, "mldoc": 4}
+LABEL_NAMES = {
+    "ote": list(TAG_NAMES),
+    "cls": ["negative", "positive"],
+    "mldoc": ["CCAT", "ECAT", "GCAT", "MCAT"],
+}
+CHECKPOINT = "checkpoint.pt"
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_rows(features_dir: Path, split: str) -> list[dict]:
+    from datasets import load_from_disk
+
+    dataset = load_from_disk(str(features_dir))
+    return dataset[split].to_list() if split in dataset else []
+
+
+def source_splits(
+    source_features: Sequence[Path], dev_fraction: float
+) -> tuple[list[dict], list[dict]]:
+    """Union of the source languages' train splits, and their dev data.
+
+    Where a data set has no dev split, a fixed ``dev_fraction`` of each source language's
+    train split is held out with a generator that does not depend on the seed, so every cell
+    of a task trains on the same instances.
+    """
+    train, dev = [], []
+    for path in source_features:
+        rows = load_rows(path, "train")
+        held = load_rows(path, "dev")
+        if not held:
+            perm = torch.randperm(len(rows), generator=torch.Generator().manual_seed(0)).tolist()
+            n_dev = max(1, int(round(dev_fraction * len(rows))))
+            held = [rows[i] for i in perm[:n_dev]]
+            rows = [rows[i] for i in sorted(perm[n_dev:])]
+        train += rows
+        dev += held
+    return train, dev
+
+
+def pad_token_id(model: torch.nn.Module) -> int:
+    """The encoder's padding id (from its config: loading the tokenizer costs seconds)."""
+    pad = model.encoder.config.pad_token_id
+    return 0 if pad is None else int(pad)
+
+
+def library_versions() -> dict[str, str]:
+    import datasets
+    import transformers
+
+    import zsiw
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "datasets": datasets.__version__,
+        "zsiw": zsiw.__version__,
+    }
+
+
+def _label_text(row: dict, group: str) -> str:
+    if group == "ote":
+        tagged = [w for w, t in zip(row["words"], row["gold_tags"], strict=True) if t]
+        return " ".join(tagged) or "(no target)"
+    return LABEL_NAMES[group][row["labels"]]
+
+
+def _summarise_dispersion(history: list[dict]) -> dict[str, float]:
+    if not history:
+        return {}
+    ess = [h["ess_ratio"] for h in history]
+    return {
+        "ess_ratio_mean": float(np.mean(ess)),
+        "ess_ratio_min": float(np.min(ess)),
+        "ess_ratio_max": float(np.max(ess)),
+        "n_min_mean": float(np.mean([h["n_min"] for h in history])),
+        "n_min_min": float(np.min([h["n_min"] for h in history])),
+        "n_max_mean": float(np.mean([h["n_max"] for h in history])),
+        "n_max_max": float(np.max([h["n_max"] for h in history])),
+    }
+
+
+def _rng_state() -> dict:
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _atomic_torch_save(obj: dict, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def train_cell(
+    *,
+    task_group: str,
+    method: str,
+    seed: int,
+    source_features: Sequence[Path],
+    target_features: Path | None,
+    model_dir: Path,
+    settings: dict,
+    out_dir: Path,
+    cell_info: dict | None = None,
+) -> dict:
+    """Train one cell and write ``model.safetensors``, logs and ``train.json`` (last)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "train.json").unlink(missing_ok=True)
+    torch.set_num_threads(int(settings.get("threads") or 1))
+    device = resolve_device(settings.get("device", "auto"))
+    token_level = task_group == "ote"
+    iw = method != "none"
+    seed_everything(seed)
+
+    from transformers import get_linear_schedule_with_warmup
+
+    train_rows, dev_rows = source_splits(source_features, settings["dev_fraction"])
+    target_rows: list[dict] = []
+    if iw:
+        if target_features is None:
+            raise ValueError(f"method {method!r} needs target-language features")
+        target_rows = load_rows(target_features, settings.get("target_split", "train"))
+
+    # Model and head are built right after seeding, so plain and IW runs start identical.
+    model = build_model(
+        model_dir,
+        NUM_LABELS[task_group],
+        token_level=token_level,
+        dropout=settings["dropout"],
+        num_layers=settings.get("num_layers"),
+        freeze_embeddings=settings.get("freeze_embeddings", False),
+    ).to(device)
+    pad_id = pad_token_id(model)
+    source_gen = torch.Generator().manual_seed(seed)
+    target_stream = (
+        TargetStream(target_rows, settings["target_batch_size"], seed + 1_000_003, pad_id)
+        if iw
+        else None
+    )
+    lengths = [len(r["input_ids"]) for r in train_rows]
+    batches_per_epoch = -(-len(train_rows) // settings["batch_size"])
+    total_steps = settings["epochs"] * batches_per_epoch
+    if settings.get("max_steps"):
+        total_steps = min(total_steps, int(settings["max_steps"]))
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim > 1]
+    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim <= 1]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": settings["weight_decay"]},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=settings["lr"],
+    )
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(settings["warmup_ratio"] * total_steps), total_steps
+    )
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if device.type == "cuda" and torch.cuda.is_bf16_supported()
+        else contextlib.nullcontext()
+    )
+
+    state = {"epoch": 0, "step": 0, "best_dev": -1.0, "best_epoch": -1, "dev_history": []}
+    dispersion_history: list[dict] = []
+    ckpt_path = out_dir / CHECKPOINT
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        source_gen.set_state(ckpt["source_gen"])
+        if target_stream is not None:
+            target_stream.load_state_dict(ckpt["target_stream"])
+        _set_rng_state(ckpt["rng"])
+        state = ckpt["state"]
+        dispersion_history = ckpt["dispersion"]
+        log.info("resumed from %s at epoch %d, step %d", ckpt_path, state["epoch"], state["step"])
+    else:
+        for name in ("train_log.jsonl", "weights_examples.jsonl"):
+            (out_dir / name).unlink(missing_ok=True)
+
+    spec = {
+        "model_dir": str(model_dir),
+        "num_labels": NUM_LABELS[task_group],
+        "token_level": token_level,
+        "num_layers": settings.get("num_layers"),
+        "label_names": LABEL_NAMES[task_group],
+    }
+    interactive = sys.stderr.isatty() and not os.environ.get("ZSIW_NO_PROGRESS")
+    progress = None
+    if interactive:
+        from tqdm import tqdm
+
+        progress = tqdm(total=total_steps, initial=state["step"], unit="step", dynamic_ncols=True)
+    started = time.time()
+    seqs_seen = 0
+    logged_examples = sum(1 for h in dispersion_history if h.get("logged"))
+    with (
+        open(out_dir / "train_log.jsonl", "a") as train_log,
+        open(out_dir / "weights_examples.jsonl", "a") as examples_log,
+    ):
+        while state["epoch"] < settings["epochs"] and state["step"] < total_steps:
+            model.train()
+            for batch_idx in length_grouped_batches(lengths, settings["batch_size"], source_gen):
+                if state["step"] >= total_steps:
+                    break
+                rows = [train_rows[i] for i in batch_idx]
+                batch = {k: v.to(device) for k, v in collate(rows, pad_id).items()}
+                with autocast:
+                    logits, h_source = model(batch["input_ids"], batch["attention_mask"])
+                losses = per_instance_loss(logits, batch["labels"], token_level=token_level)
+                record = {"step": state["step"], "epoch": state["epoch"]}
+                if iw:
+                    tgt_idx, tgt = next(target_stream)
+                    model.eval()  # no dropout: the target pass must not touch the RNG stream
+                    with torch.no_grad(), autocast:
+                        h_target = model.first_token(
+                            tgt["input_ids"].to(device), tgt["attention_mask"].to(device)
+                        )
+                    model.train()
+                    scores = weighting.pairwise_scores(h_source, h_target, method)
+                    weights = weighting.normalise(scores.sum(dim=1), settings.get("temperature"))
+                    disp = weighting.dispersion(weights)
+                    record.update(disp)
+                    if logged_examples < settings.get("weights_log_batches", 0):
+                        examples_log.write(
+                            json.dumps(
+                                {
+                                    "step": state["step"],
+                                    "source_texts": [r.get("text", "") for r in rows],
+                                    "source_labels": [_label_text(r, task_group) for r in rows],
+                                    "target_texts": [
+                                        target_rows[i].get("text", "") for i in tgt_idx
+                                    ],
+                                    "pair_scores": scores.cpu().tolist(),
+                                    "weights": weights.cpu().tolist(),
+                                },
+                                ensure_ascii=False,
+                            )
+                            + "\n"
+                        )
+                        logged_examples += 1
+                        disp = {**disp, "logged": True}
+                    dispersion_history.append(disp)
+                else:
+                    weights = weighting.uniform_weights(len(rows), device=device)
+                loss = weighting.weighted_loss(losses, weights)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if settings.get("grad_clip"):
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"])
+                optimizer.step()
+                scheduler.step()
+                state["step"] += 1
+                seqs_seen += len(rows)
+                record["loss"] = float(loss.detach())
+                record["lr"] = scheduler.get_last_lr()[0]
+                train_log.write(json.dumps(record) + "\n")
+                rate = seqs_seen / max(time.time() - started, 1e-9)
+                if progress is not None:
+                    progress.set_postfix(loss=f"{float(loss):.4f}", seq_s=f"{rate:.1f}")
+                    progress.update(1)
+                elif state["step"] % settings.get("log_every", 20) == 0:
+                    eta = (total_steps - state["step"]) * len(rows) / max(rate, 1e-9)
+                    log.info(
+                        "step %d/%d epoch %d loss %.4f %.1f seq/s eta %.0fs",
+                        state["step"], total_steps, state["epoch"], float(loss), rate, eta,
+                    )
+            # End of epoch: model selection on the source dev set, then a checkpoint.
+            dev_preds = predict(
+                model, dev_rows, batch_size=settings["eval_batch_size"], pad_id=pad_id,
+                device=device,
+            )
+            dev_score = main_score(score_predictions(dev_rows, dev_preds, token_level=token_level))
+            state["dev_history"].append(dev_score)
+            log.info("epoch %d source-dev score %.4f", state["epoch"], dev_score)
+            if dev_score > state["best_dev"] or not settings.get("select_on_dev", True):
+                state["best_dev"], state["best_epoch"] = dev_score, state["epoch"]
+                save_task_model(model, out_dir, spec)
+            state["epoch"] += 1
+            train_log.flush()
+            examples_log.flush()
+            _atomic_torch_save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "source_gen": source_gen.get_state(),
+                    "target_stream": target_stream.state_dict() if target_stream else None,
+                    "rng": _rng_state(),
+                    "state": state,
+                    "dispersion": dispersion_history,
+                },
+                ckpt_path,
+            )
+    if progress is not None:
+        progress.close()
+    summary = {
+        "cell": cell_info or {},
+        "method": method,
+        "seed": seed,
+        "steps": state["step"],
+        "epochs": state["epoch"],
+        "best_epoch": state["best_epoch"],
+        "source_dev_score": state["best_dev"],
+        "source_dev_history": state["dev_history"],
+        "n_train": len(train_rows),
+        "n_dev": len(dev_rows),
+        "n_target_pool": len(target_rows),
+        "weight_dispersion": _summarise_dispersion(dispersion_history),
+        "seconds": time.time() - started,
+        "device": str(device),
+        "settings": settings,
+        "versions": library_versions(),
+    }
+    if not settings.get("keep_checkpoint", False):
+        ckpt_path.unlink(missing_ok=True)
+    tmp = out_dir / "train.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2))
+    tmp.replace(out_dir / "train.json")
+    return summary

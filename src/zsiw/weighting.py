@@ -1,0 +1,125 @@
+"""Zero-shot instance weights (paper Sec. 2.2, Eq. 2).
+
+Tensors in, weights out: this module knows nothing about data or models. Every source
+instance ``i`` of a batch gets ``w_i = sum_j score(h_i, h_j)`` over the unlabelled target
+batch ``D_t``; the weights are then normalised to sum to 1 within the batch and multiply the
+per-instance losses, ``loss = sum_i w_i * loss_i``.
+
+Scoring functions (``h`` are first-token vectors of the encoder's last layer, detached):
+
+* ``cosine`` (the paper's):   ``score(i, j) = (cos(h_i, h_j) + 1) / 2``, in [0, 1].
+* ``euclidean`` (the paper names it but gives no formula; ours):
+  ``score(i, j) = 1 / (1 + ||h_i - h_j||_2 / sqrt(d))`` in (0, 1]; dividing by ``sqrt(d)``
+  keeps the score from collapsing to 0 for wide encoders (distances grow with ``sqrt(d)``).
+* ``coral`` (after Sun et al. 2016, "Return of frustratingly easy domain adaptation", whose
+  loss compares second-order statistics; the paper gives no per-instance form; ours):
+  with ``mu_t`` the target-batch mean, ``x_i = h_i - mu_t`` and ``y_j = h_j - mu_t``,
+  ``score(i, j) = 1 / (1 + ||x_i x_i^T - y_j y_j^T||_F^2 / (4 d^2))``: how well instance
+  ``i``'s centred outer product matches target instance ``j``'s, with CORAL's ``1/(4d^2)``
+  scale. The Frobenius norm is computed without forming ``d x d`` matrices:
+  ``||x x^T - y y^T||_F^2 = ||x||^4 + ||y||^4 - 2 (x . y)^2``.
+
+``temperature`` (off by default, as in the paper) replaces the plain normalisation
+``w_i / sum_k w_k`` by ``softmax(w / temperature)``, for experiments that need weights that
+move further from uniform.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+SCORES = ("cosine", "euclidean", "coral")
+
+
+def pairwise_scores(source: torch.Tensor, target: torch.Tensor, method: str) -> torch.Tensor:
+    """Return the ``(n_source, n_target)`` matrix of ``score(h_i, h_j)``.
+
+    Computed in float32 whatever the input precision: under bf16 autocast the cosine of
+    nearly parallel vectors would otherwise round to the same value for every pair.
+    """
+    if source.ndim != 2 or target.ndim != 2 or source.shape[1] != target.shape[1]:
+        raise ValueError(
+            f"expected 2-D source/target representations of equal width, got "
+            f"{tuple(source.shape)} and {tuple(target.shape)}"
+        )
+    src = source.detach().float()
+    tgt = target.detach().float()
+    dim = src.shape[1]
+    if method == "cosine":
+        src_n = torch.nn.functional.normalize(src, dim=1)
+        tgt_n = torch.nn.functional.normalize(tgt, dim=1)
+        return (src_n @ tgt_n.T + 1.0) / 2.0
+    if method == "euclidean":
+        return 1.0 / (1.0 + torch.cdist(src, tgt) / math.sqrt(dim))
+    if method == "coral":
+        mu_t = tgt.mean(dim=0, keepdim=True)
+        x = src - mu_t
+        y = tgt - mu_t
+        x_sq = (x * x).sum(dim=1, keepdim=True)  # ||x_i||^2, (n_s, 1)
+        y_sq = (y * y).sum(dim=1, keepdim=True).T  # ||y_j||^2, (1, n_t)
+        frob_sq = x_sq**2 + y_sq**2 - 2.0 * (x @ y.T) ** 2
+        return 1.0 / (1.0 + frob_sq.clamp_min(0.0) / (4.0 * dim * dim))
+    raise ValueError(f"unknown scoring function {method!r}; expected one of {SCORES}")
+
+
+def instance_weights(
+    source: torch.Tensor,
+    target: torch.Tensor,
+    method: str = "cosine",
+    temperature: float | None = None,
+) -> torch.Tensor:
+    """Per-source-instance weights of one batch, summing to 1 (paper Eq. 2).
+
+    ``w_i = sum_j score(i, j)``, then normalised. The weights are constants for the gradient
+    (the representations are detached), exactly as Eq. 2 treats them.
+    """
+    raw = pairwise_scores(source, target, method).sum(dim=1)
+    return normalise(raw, temperature)
+
+
+def normalise(raw: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
+    """Normalise non-negative raw weights to sum to 1 (or softmax them at a temperature)."""
+    if temperature is not None:
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        return torch.softmax(raw / temperature, dim=0)
+    total = raw.sum()
+    if not torch.isfinite(total) or total <= 0:
+        return torch.full_like(raw, 1.0 / raw.numel())
+    return raw / total
+
+
+def uniform_weights(n: int, *, device: torch.device | str | None = None) -> torch.Tensor:
+    """The weights of plain fine-tuning: ``1/n`` each, so ``sum_i w_i loss_i`` is the mean."""
+    return torch.full((n,), 1.0 / n, device=device)
+
+
+def weighted_loss(per_instance_loss: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """``sum_i w_i * loss_i``; with uniform weights this is exactly the plain mean loss."""
+    if per_instance_loss.shape != weights.shape:
+        raise ValueError(
+            f"loss and weights differ in shape: {tuple(per_instance_loss.shape)} vs "
+            f"{tuple(weights.shape)}"
+        )
+    return (weights.to(per_instance_loss.dtype) * per_instance_loss).sum()
+
+
+def dispersion(weights: torch.Tensor) -> dict[str, float]:
+    """How far one batch's weights are from uniform, in batch-size-free units.
+
+    ``ess_ratio`` is Kish's effective sample size ``1 / sum w_i^2`` divided by ``n`` (1.0 for
+    uniform weights); ``n_min``/``n_max`` are ``n * min w`` and ``n * max w`` (both 1.0 for
+    uniform weights); ``entropy_ratio`` is the weights' entropy over ``log n``.
+    """
+    w = weights.detach().double()
+    n = w.numel()
+    ess = 1.0 / float((w * w).sum())
+    entropy = float(-(w.clamp_min(1e-300) * w.clamp_min(1e-300).log()).sum())
+    return {
+        "ess_ratio": ess / n,
+        "n_min": float(w.min()) * n,
+        "n_max": float(w.max()) * n,
+        "entropy_ratio": entropy / math.log(n) if n > 1 else 1.0,
+    }

@@ -1,0 +1,76 @@
+"""The grid: every paper cell planned, plain models trained once, paths in one place."""
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from zsiw import plan
+
+REPO = Path(__file__).resolve().parents[1]
+PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
+
+
+def test_paper_grid_counts():
+    cells = plan.cells(PARAMS)
+    per_seed = [c for c in cells if c.seed == 1]
+    by_task = {}
+    for c in per_seed:
+        by_task.setdefault(c.task, []).append(c)
+    # ote: 2 encoders x (1 plain + 4 IW targets) + 4 multi-source (XLMR+IW)
+    assert len(by_task["ote"]) == 2 * 5 + 4
+    assert len(by_task["mldoc"]) == 2 * (1 + 7)
+    for domain in ("books", "dvd", "music"):
+        assert len(by_task[f"cls-{domain}"]) == 2 * (1 + 3)
+    assert len(cells) == 3 * len(per_seed) == 162
+
+
+def test_plain_cells_are_trained_once_and_tested_on_every_target():
+    plain = [c for c in plan.cells(PARAMS) if c.method == "none"]
+    assert {c.target for c in plain} == {"all"}
+    keys = [(c.task, c.encoder, c.seed) for c in plain]
+    assert len(keys) == len(set(keys)) == 5 * 2 * 3
+    mldoc = next(c for c in plain if c.task == "mldoc")
+    assert plan.eval_langs(PARAMS, mldoc) == ["en", "de", "es", "fr", "it", "ja", "ru", "zh"]
+
+
+def test_multi_source_cells_use_all_other_languages():
+    multi = [c for c in plan.cells(PARAMS) if c.multi_source and c.seed == 1]
+    assert {(c.target, c.sources) for c in multi} == {
+        ("es", ("en", "nl", "ru", "tr")),
+        ("nl", ("en", "es", "ru", "tr")),
+        ("ru", ("en", "es", "nl", "tr")),
+        ("tr", ("en", "es", "nl", "ru")),
+    }
+    assert {c.encoder for c in multi} == {"xlm-roberta-base"}
+
+
+def test_run_dir_round_trips_through_wildcards():
+    cell = plan.Cell("cls-books", "xlm-roberta-base", "cosine", ("en", "nl"), "de", 2)
+    assert cell.run_dir == Path("results/runs/cls-books/xlm-roberta-base/cosine/en+nl-de/seed2")
+    slug = plan.encoder_slug("zsiw-demo/multilingual-e5-small")
+    assert slug == "zsiw-demo--multilingual-e5-small"
+    back = plan.cell_from_wildcards("cls-books", slug, "none", "en", "all", "3")
+    assert back.encoder == "zsiw-demo/multilingual-e5-small" and back.seed == 3
+    # placeholders give the Snakemake pattern: one definition of the path
+    pattern = plan.Cell("{task}", "{encoder}", "{method}", ("{sources}",), "{target}", "{seed}")
+    assert str(pattern.run_dir) == "results/runs/{task}/{encoder}/{method}/{sources}-{target}/seed{seed}"
+
+
+def test_task_overrides_and_disabled_tasks():
+    cfg = copy.deepcopy(PARAMS)
+    assert plan.train_settings(cfg, "ote")["max_length"] == 128
+    assert plan.train_settings(cfg, "cls-dvd")["max_length"] == 256
+    assert plan.train_settings(cfg, "ote")["lr"] == cfg["train"]["lr"]
+    cfg["tasks"]["mldoc"]["enabled"] = False
+    assert "mldoc" not in plan.tasks(cfg)
+    assert plan.task_langs(cfg, "ote") == ["en", "es", "nl", "ru", "tr"]
+
+
+def test_case_study_cell_only_when_in_grid():
+    assert plan.case_study_cell(PARAMS) == plan.Cell(
+        "cls-books", "xlm-roberta-base", "cosine", ("en",), "fr", 1
+    )
+    cfg = copy.deepcopy(PARAMS)
+    cfg["tables"]["case_study"]["target"] = "zh"
+    assert plan.case_study_cell(cfg) is None

@@ -1,0 +1,99 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from zsiw.weighting import (
+    dispersion,
+    instance_weights,
+    normalise,
+    pairwise_scores,
+    uniform_weights,
+    weighted_loss,
+)
+
+SRC = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+TGT = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, -1.0]])
+
+
+def test_cosine_weights_hand_computed_2x3():
+    # score = (cos + 1) / 2.  h1: cos = 1, 1/sqrt2, 0   -> 1, s, 0.5   with s = (1 + 1/sqrt2)/2
+    #                         h2: cos = 0, 1/sqrt2, -1  -> 0.5, s, 0
+    s = (1 + 1 / math.sqrt(2)) / 2
+    raw = [1 + s + 0.5, 0.5 + s + 0]
+    expected = [r / sum(raw) for r in raw]
+    w = instance_weights(SRC, TGT, "cosine")
+    assert w.tolist() == pytest.approx(expected, abs=1e-6)
+    assert w.tolist() == pytest.approx([0.634876, 0.365124], abs=1e-6)
+    assert float(w.sum()) == pytest.approx(1.0)
+
+
+def test_euclidean_weights_hand_computed():
+    # score = 1 / (1 + dist / sqrt(d)), d = 2
+    r2 = math.sqrt(2)
+    row1 = [1.0, 1 / (1 + 1 / r2), 1 / (1 + r2 / r2)]
+    row2 = [1 / (1 + r2 / r2), 1 / (1 + 1 / r2), 1 / (1 + 2 / r2)]
+    scores = pairwise_scores(SRC, TGT, "euclidean")
+    assert scores.flatten().tolist() == pytest.approx(row1 + row2, abs=1e-6)
+    w = instance_weights(SRC, TGT, "euclidean")
+    assert w[0].item() == pytest.approx(sum(row1) / (sum(row1) + sum(row2)), abs=1e-6)
+
+
+def test_coral_scores_match_explicit_outer_products():
+    d = 2
+    mu = TGT.numpy().mean(axis=0)
+    expected = np.zeros((2, 3))
+    for i, h in enumerate(SRC.numpy()):
+        for j, t in enumerate(TGT.numpy()):
+            x, y = h - mu, t - mu
+            frob = np.sum((np.outer(x, x) - np.outer(y, y)) ** 2)
+            expected[i, j] = 1 / (1 + frob / (4 * d * d))
+    scores = pairwise_scores(SRC, TGT, "coral")
+    assert scores.numpy() == pytest.approx(expected, abs=1e-6)
+    # one cell by hand: x1 = y1 = (1/3, 0) -> identical outer products -> score 1
+    assert scores[0, 0].item() == pytest.approx(1.0)
+    # x1 = (1/3, 0), y2 = (1/3, 1): 1/81 + 100/81 - 2/81 = 99/81, / 16 -> 1 / (1 + 0.0763889)
+    assert scores[0, 1].item() == pytest.approx(1 / (1 + 99 / 81 / 16), abs=1e-6)
+
+
+def test_identical_source_rows_give_uniform_weights_and_plain_mean_loss():
+    src = torch.tensor([[0.3, -1.2, 2.0]] * 4)
+    tgt = torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
+    losses = torch.tensor([0.5, 1.5, 2.0, 4.0])
+    for method in ("cosine", "euclidean", "coral"):
+        w = instance_weights(src, tgt, method)
+        assert w.tolist() == pytest.approx([0.25] * 4, abs=1e-7)
+        assert weighted_loss(losses, w).item() == pytest.approx(losses.mean().item(), abs=1e-6)
+
+
+def test_uniform_weights_give_plain_mean():
+    losses = torch.tensor([1.0, 2.0, 6.0])
+    assert weighted_loss(losses, uniform_weights(3)).item() == pytest.approx(3.0)
+
+
+def test_weights_are_constants_for_the_gradient():
+    src = torch.randn(3, 4, requires_grad=True)
+    w = instance_weights(src, torch.randn(2, 4))
+    assert not w.requires_grad
+
+
+def test_temperature_softmax_and_validation():
+    raw = torch.tensor([1.0, 2.0, 3.0])
+    assert normalise(raw, 0.5).tolist() == pytest.approx(torch.softmax(raw / 0.5, dim=0).tolist())
+    with pytest.raises(ValueError, match="temperature"):
+        normalise(raw, 0.0)
+    with pytest.raises(ValueError, match="unknown scoring"):
+        pairwise_scores(SRC, TGT, "manhattan")
+    with pytest.raises(ValueError, match="equal width"):
+        pairwise_scores(SRC, torch.zeros(2, 3), "cosine")
+
+
+def test_dispersion_uniform_and_skewed():
+    d = dispersion(uniform_weights(8))
+    assert d == pytest.approx({"ess_ratio": 1.0, "n_min": 1.0, "n_max": 1.0, "entropy_ratio": 1.0})
+    skew = dispersion(torch.tensor([0.7, 0.1, 0.1, 0.1]))
+    assert skew["ess_ratio"] == pytest.approx(1 / (0.49 + 0.03) / 4)
+    assert skew["n_max"] == pytest.approx(2.8)
+    assert skew["n_min"] == pytest.approx(0.4)
+    assert skew["entropy_ratio"] < 1.0

@@ -1,0 +1,77 @@
+"""The Snakemake workflow: schema validation and the planned DAG (dry runs, no training)."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/params.schema.yaml").read_text())
+
+
+def merged(*paths):
+    from snakemake.utils import update_config
+
+    cfg = {}
+    for p in paths:
+        update_config(cfg, yaml.safe_load((REPO / p).read_text()))
+    return cfg
+
+
+def test_params_and_demo_validate():
+    jsonschema.validate(merged("params.yaml"), SCHEMA)
+    jsonschema.validate(merged("params.yaml", "config/demo.yaml"), SCHEMA)
+
+
+def test_bad_params_name_the_key():
+    cfg = merged("params.yaml")
+    cfg["methods"] = ["none", "cosinus"]
+    with pytest.raises(jsonschema.ValidationError) as err:
+        jsonschema.validate(cfg, SCHEMA)
+    assert "cosinus" in str(err.value) and "methods" in str(err.value)
+
+
+def job_counts(*args):
+    out = subprocess.run(
+        ["snakemake", "-n", "--cores", "8", *args], cwd=REPO, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:] + out.stdout[-2000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out.stdout, re.M))
+    return {k: int(v) for k, v in counts.items()}, out.stdout
+
+
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
+def test_dry_run_plans_every_paper_cell(tmp_path):
+    shutil.copy(REPO / "params.yaml", tmp_path)
+    counts, log = job_counts("--resources", "gpu=2", "--directory", str(tmp_path),
+                             "--snakefile", str(REPO / "Snakefile"))
+    assert counts["train"] == 162  # (14 + 16 + 3 x 8) cells x 3 seeds
+    assert counts["evaluate"] == 162  # one evaluation job per cell, all its languages
+    assert counts["tokenise"] == 2 * (5 + 8 + 3 * 4)  # encoder x task x language, once
+    assert counts["fetch_encoder"] == 2
+    for cell in (
+        "results/runs/ote/xlm-roberta-base/cosine/en+es+nl+tr-ru/seed3/train.json",
+        "results/runs/mldoc/bert-base-multilingual-cased/none/en-all/seed1/train.json",
+        "results/runs/cls-music/xlm-roberta-base/cosine/en-ja/seed2/train.json",
+    ):
+        assert cell in log
+    assert "/none/en-es/" not in log  # plain models are never trained per target
+
+
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
+def test_bad_configfile_fails_before_any_job(tmp_path):
+    shutil.copy(REPO / "params.yaml", tmp_path)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train: {lr: -1}\n")
+    out = subprocess.run(
+        ["snakemake", "-n", "--cores", "1", "--configfile", str(bad), "--directory",
+         str(tmp_path), "--snakefile", str(REPO / "Snakefile")],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode != 0
+    assert "lr" in out.stderr + out.stdout

@@ -1,0 +1,31 @@
+# Stage 4: aggregate seeds and write the paper's tables.
+
+
+rule aggregate:
+    input:
+        all_metrics(),
+    output:
+        json="results/metrics/summary.json",
+        csv="results/metrics/per_seed.csv",
+    log:
+        LOGS + "/aggregate.log",
+    shell:
+        "zsiw aggregate --json {output.json} --csv {output.csv} {input} > {log} 2>&1"
+
+
+rule tables:
+    input:
+        rows="results/metrics/per_seed.csv",
+        case_study=case_study_log(),
+    output:
+        all_tables(),
+    params:
+        spec=tables_config(),
+        case_study=lambda wc, input: (
+            f"--case-study {input.case_study[0]}" if input.case_study else ""
+        ),
+    log:
+        LOGS + "/tables.log",
+    shell:
+        "zsiw tables --rows {input.rows} --config {params.spec:q} {params.case_study}"
+        " --out-dir results/tables > {log} 2>&1"
