@@ -162,3 +162,22 @@ def test_sigkill_after_first_checkpoint_then_resume_matches_uninterrupted(
     log_b = (resumed / "train_log.jsonl").read_text()
     assert log_a == log_b
     assert not (resumed / "checkpoint.pt").exists()  # removed once the cell is done
+
+
+@pytest.mark.parametrize(
+    "method,extra",
+    [("euclidean", {}), ("coral", {}), ("cosine_centred", {}),
+     ("cosine_pool", {"representation": "mean"})],
+)
+def test_every_scoring_variant_trains_and_logs_normalised_weights(
+    tmp_path, feats, tiny_encoder, method, extra
+):
+    out = run(tmp_path, feats, tiny_encoder, "cls", method, method, epochs=1, **extra)
+    logged = json.loads((out / "weights_examples.jsonl").read_text().splitlines()[0])
+    assert sum(logged["weights"]) == pytest.approx(1.0, abs=1e-5)
+    width = 1 if method == "cosine_pool" else len(logged["target_texts"])
+    assert all(len(row) == width for row in logged["pair_scores"])
+    summary = json.loads((out / "train.json").read_text())
+    assert summary["settings"].get("representation", "first_token") == extra.get(
+        "representation", "first_token"
+    )

@@ -97,3 +97,44 @@ def test_dispersion_uniform_and_skewed():
     assert skew["n_max"] == pytest.approx(2.8)
     assert skew["n_min"] == pytest.approx(0.4)
     assert skew["entropy_ratio"] < 1.0
+
+
+def test_centred_cosine_hand_computed():
+    # centre = mean of the 5 vectors = (3/5, 1/5); subtract, then the paper's cosine score
+    c = np.array([0.6, 0.2])
+    src, tgt = SRC.numpy() - c, TGT.numpy() - c
+    expected = np.array(
+        [[(a @ b / np.linalg.norm(a) / np.linalg.norm(b) + 1) / 2 for b in tgt] for a in src]
+    )
+    got = pairwise_scores(SRC, TGT, "cosine_centred").numpy()
+    assert got == pytest.approx(expected, abs=1e-6)
+    # h1 - c = (0.4, -0.2), t1 - c = (0.4, -0.2): identical -> 1
+    assert got[0, 0] == pytest.approx(1.0)
+
+
+def test_centring_spreads_nearly_parallel_vectors():
+    base = torch.tensor([10.0, 10.0, 10.0])
+    g = torch.Generator().manual_seed(1)
+    src = base + 0.1 * torch.randn(8, 3, generator=g)
+    tgt = base + 0.1 * torch.randn(8, 3, generator=g)
+    plain = dispersion(instance_weights(src, tgt, "cosine"))
+    centred = dispersion(instance_weights(src, tgt, "cosine_centred"))
+    assert plain["ess_ratio"] > 0.99999  # the paper's score: weights ~uniform
+    assert centred["ess_ratio"] < plain["ess_ratio"] and centred["n_max"] > 1.05
+
+
+def test_target_pool_running_mean_and_scores():
+    from zsiw.weighting import TargetPool
+
+    pool = TargetPool(momentum=0.5)
+    pool.update(torch.tensor([[1.0, 0.0], [1.0, 0.0]]))  # mean (1, 0)
+    m = pool.update(torch.tensor([[0.0, 1.0], [0.0, 1.0]]))  # 0.5*(1,0) + 0.5*(0,1)
+    assert m.tolist() == pytest.approx([0.5, 0.5])
+    s = pool.scores(torch.tensor([[1.0, 1.0], [1.0, -1.0]]))
+    assert s.flatten().tolist() == pytest.approx([1.0, 0.5])
+
+
+def test_low_temperature_moves_weights_far_from_uniform():
+    raw = pairwise_scores(SRC, TGT, "cosine").sum(dim=1)
+    d = dispersion(normalise(raw, temperature=0.05))
+    assert d["ess_ratio"] < 0.6 and d["n_max"] > 1.9

@@ -30,9 +30,10 @@ def cmd_obtain(args: argparse.Namespace) -> None:
         from zsiw.data.demo import write_demo_raw
 
         langs = args.demo_langs or {}
-        with tempfile.TemporaryDirectory(dir=dest.parent if dest.parent.exists() else None) as t:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
             write_demo_raw(
-                Path(t),
+                Path(tmp),
                 seed=args.demo_seed,
                 ote_langs=tuple(langs.get("semeval2016", ())),
                 cls_langs=tuple(langs.get("webis-cls-10", ())),
@@ -41,8 +42,10 @@ def cmd_obtain(args: argparse.Namespace) -> None:
                 n_train=args.demo_train,
                 n_test=args.demo_test,
             )
+            if not (Path(tmp) / args.dataset).is_dir():
+                raise ValueError(f"demo data for {args.dataset} asked for no language: {langs}")
             shutil.rmtree(dest, ignore_errors=True)
-            shutil.move(str(Path(t) / args.dataset), str(dest))
+            (Path(tmp) / args.dataset).rename(dest)
         return
     from zsiw.data.download import obtain
 
@@ -132,6 +135,12 @@ def cmd_tables(args: argparse.Namespace) -> None:
     write_tables(args.rows, args.config, Path(args.out_dir), case_study=args.case_study)
 
 
+def cmd_param_docs(args: argparse.Namespace) -> None:
+    from zsiw.paramdoc import write
+
+    write(Path(args.schema), Path(args.out))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zsiw", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -194,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+")
     p.set_defaults(func=cmd_aggregate)
 
+    p = sub.add_parser("param-docs", help="write config/README.md from the schema")
+    p.add_argument("--schema", default="workflow/schemas/params.schema.yaml")
+    p.add_argument("--out", default="config/README.md")
+    p.set_defaults(func=cmd_param_docs)
+
+    sub.add_parser("bench", help="benchmarks: IW overhead, loop, cache, cost, memory")
+
     p = sub.add_parser("tables", help="write the paper's LaTeX tables")
     p.add_argument("--rows", required=True, help="per-seed CSV from `zsiw aggregate`")
     p.add_argument("--config", type=_json, required=True)
@@ -204,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its own options (see `zsiw bench --help`)
+        from zsiw.bench import main as bench_main
+
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

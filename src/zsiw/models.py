@@ -27,7 +27,6 @@ def load_encoder(model_dir: str | Path, *, num_layers: int | None = None) -> nn.
     """Load any Hugging Face encoder from a local directory, optionally keeping only its
     first ``num_layers`` transformer layers (a documented speed lever for CPU demos)."""
     from transformers import AutoModel
-
     from transformers.utils import logging as hf_logging
 
     kwargs: dict = {}
@@ -45,11 +44,20 @@ class TaskModel(nn.Module):
     """Encoder + linear task layer, returning ``(logits, first_token_vectors)``."""
 
     def __init__(
-        self, encoder: nn.Module, num_labels: int, *, token_level: bool, dropout: float = 0.1
+        self,
+        encoder: nn.Module,
+        num_labels: int,
+        *,
+        token_level: bool,
+        dropout: float = 0.1,
+        representation: str = "first_token",
     ):
         super().__init__()
+        if representation not in ("first_token", "mean"):
+            raise ValueError(f"representation must be first_token or mean, not {representation!r}")
         self.encoder = encoder
         self.token_level = token_level
+        self.representation = representation
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, num_labels)
 
@@ -57,13 +65,21 @@ class TaskModel(nn.Module):
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
-        first = hidden[:, 0]
-        features = hidden if self.token_level else first
-        return self.head(self.dropout(features)), first
+        features = hidden if self.token_level else hidden[:, 0]
+        return self.head(self.dropout(features)), self._represent(hidden, attention_mask)
+
+    def _represent(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The vectors the weights are computed from: first token (the paper) or the masked
+        mean over tokens (a variant)."""
+        if self.representation == "first_token":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp_min(1.0)
 
     def first_token(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """First-token vectors only (the unlabelled target pass needs no task layer)."""
-        return self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0][:, 0]
+        """Representation vectors only (the unlabelled target pass needs no task layer)."""
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+        return self._represent(hidden, attention_mask)
 
 
 def per_instance_loss(
@@ -94,11 +110,15 @@ def build_model(
     dropout: float = 0.1,
     num_layers: int | None = None,
     freeze_embeddings: bool = False,
+    representation: str = "first_token",
 ) -> TaskModel:
     encoder = load_encoder(model_dir, num_layers=num_layers)
     if freeze_embeddings:
         encoder.get_input_embeddings().requires_grad_(False)
-    return TaskModel(encoder, num_labels, token_level=token_level, dropout=dropout)
+    return TaskModel(
+        encoder, num_labels, token_level=token_level, dropout=dropout,
+        representation=representation,
+    )
 
 
 def save_task_model(model: TaskModel, out_dir: Path, spec: dict) -> None:

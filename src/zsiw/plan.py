@@ -165,6 +165,13 @@ def task_langs(config: dict, task: str) -> list[str]:
     return list(dict.fromkeys(langs))
 
 
+def data_langs(config: dict, task: str) -> list[str]:
+    """Languages whose data is parsed: those the cells need plus ``extra_langs`` (e.g.
+    SemEval French, which the paper could not download and no cell uses by default)."""
+    extra = task_spec(config, task).get("extra_langs") or []
+    return list(dict.fromkeys([*task_langs(config, task), *extra]))
+
+
 def encoders_used(config: dict) -> list[str]:
     return sorted({cell.encoder for cell in cells(config)})
 

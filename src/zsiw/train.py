@@ -195,12 +195,18 @@ def train_cell(
         dropout=settings["dropout"],
         num_layers=settings.get("num_layers"),
         freeze_embeddings=settings.get("freeze_embeddings", False),
+        representation=settings.get("representation", "first_token"),
     ).to(device)
     pad_id = pad_token_id(model)
     source_gen = torch.Generator().manual_seed(seed)
     target_stream = (
         TargetStream(target_rows, settings["target_batch_size"], seed + 1_000_003, pad_id)
         if iw
+        else None
+    )
+    pool = (
+        weighting.TargetPool(settings.get("pool_momentum", 0.9))
+        if method in weighting.POOL_SCORES
         else None
     )
     lengths = [len(r["input_ids"]) for r in train_rows]
@@ -237,6 +243,8 @@ def train_cell(
         source_gen.set_state(ckpt["source_gen"])
         if target_stream is not None:
             target_stream.load_state_dict(ckpt["target_stream"])
+        if pool is not None:
+            pool.load_state_dict(ckpt["pool"])
         _set_rng_state(ckpt["rng"])
         state = ckpt["state"]
         dispersion_history = ckpt["dispersion"]
@@ -284,7 +292,11 @@ def train_cell(
                             tgt["input_ids"].to(device), tgt["attention_mask"].to(device)
                         )
                     model.train()
-                    scores = weighting.pairwise_scores(h_source, h_target, method)
+                    if pool is not None:
+                        pool.update(h_target)
+                        scores = pool.scores(h_source)
+                    else:
+                        scores = weighting.pairwise_scores(h_source, h_target, method)
                     weights = weighting.normalise(scores.sum(dim=1), settings.get("temperature"))
                     disp = weighting.dispersion(weights)
                     record.update(disp)
@@ -324,13 +336,13 @@ def train_cell(
                 train_log.write(json.dumps(record) + "\n")
                 rate = seqs_seen / max(time.time() - started, 1e-9)
                 if progress is not None:
-                    progress.set_postfix(loss=f"{float(loss):.4f}", seq_s=f"{rate:.1f}")
+                    progress.set_postfix(loss=f"{float(loss.detach()):.4f}", seq_s=f"{rate:.1f}")
                     progress.update(1)
                 elif state["step"] % settings.get("log_every", 20) == 0:
                     eta = (total_steps - state["step"]) * len(rows) / max(rate, 1e-9)
                     log.info(
                         "step %d/%d epoch %d loss %.4f %.1f seq/s eta %.0fs",
-                        state["step"], total_steps, state["epoch"], float(loss), rate, eta,
+                        state["step"], total_steps, state["epoch"], float(loss.detach()), rate, eta,
                     )
             # End of epoch: model selection on the source dev set, then a checkpoint.
             dev_preds = predict(
@@ -353,6 +365,7 @@ def train_cell(
                     "scheduler": scheduler.state_dict(),
                     "source_gen": source_gen.get_state(),
                     "target_stream": target_stream.state_dict() if target_stream else None,
+                    "pool": pool.state_dict() if pool else None,
                     "rng": _rng_state(),
                     "state": state,
                     "dispersion": dispersion_history,

@@ -19,6 +19,16 @@ Scoring functions (``h`` are first-token vectors of the encoder's last layer, de
   scale. The Frobenius norm is computed without forming ``d x d`` matrices:
   ``||x x^T - y y^T||_F^2 = ||x||^4 + ||y||^4 - 2 (x . y)^2``.
 
+Variants beyond the paper (for the study of whether the weights move at all):
+
+* ``cosine_centred``: the cosine score after subtracting the mean of source and target
+  vectors of the batch, ``c = mean(h_s U h_t)``: ``(cos(h_i - c, h_j - c) + 1) / 2``.
+  First-token vectors of one encoder share a large common component, which makes every raw
+  cosine close to 1; centring removes it.
+* ``cosine_pool``: similarity to the target *pool* instead of the batch:
+  ``w_i = (cos(h_i, m_t) + 1) / 2`` with ``m_t`` a running (exponential moving) mean of the
+  target batches' vectors, see :class:`TargetPool`.
+
 ``temperature`` (off by default, as in the paper) replaces the plain normalisation
 ``w_i / sum_k w_k`` by ``softmax(w / temperature)``, for experiments that need weights that
 move further from uniform.
@@ -30,7 +40,8 @@ import math
 
 import torch
 
-SCORES = ("cosine", "euclidean", "coral")
+SCORES = ("cosine", "euclidean", "coral", "cosine_centred")
+POOL_SCORES = ("cosine_pool",)
 
 
 def pairwise_scores(source: torch.Tensor, target: torch.Tensor, method: str) -> torch.Tensor:
@@ -53,6 +64,9 @@ def pairwise_scores(source: torch.Tensor, target: torch.Tensor, method: str) -> 
         return (src_n @ tgt_n.T + 1.0) / 2.0
     if method == "euclidean":
         return 1.0 / (1.0 + torch.cdist(src, tgt) / math.sqrt(dim))
+    if method == "cosine_centred":
+        centre = torch.cat([src, tgt]).mean(dim=0, keepdim=True)
+        return pairwise_scores(src - centre, tgt - centre, "cosine")
     if method == "coral":
         mu_t = tgt.mean(dim=0, keepdim=True)
         x = src - mu_t
@@ -77,6 +91,39 @@ def instance_weights(
     """
     raw = pairwise_scores(source, target, method).sum(dim=1)
     return normalise(raw, temperature)
+
+
+class TargetPool:
+    """Running mean of the target vectors seen so far (``cosine_pool``).
+
+    ``m <- momentum * m + (1 - momentum) * mean(batch)``, starting from the first batch's mean.
+    """
+
+    def __init__(self, momentum: float = 0.9):
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum = momentum
+        self.mean: torch.Tensor | None = None
+
+    def update(self, target: torch.Tensor) -> torch.Tensor:
+        batch_mean = target.detach().float().mean(dim=0)
+        if self.mean is None:
+            self.mean = batch_mean
+        else:
+            self.mean = self.momentum * self.mean + (1.0 - self.momentum) * batch_mean
+        return self.mean
+
+    def scores(self, source: torch.Tensor) -> torch.Tensor:
+        """``(n_source, 1)`` scores against the pool mean."""
+        if self.mean is None:
+            raise RuntimeError("TargetPool.scores called before any update")
+        return pairwise_scores(source, self.mean[None, :], "cosine")
+
+    def state_dict(self) -> dict:
+        return {"momentum": self.momentum, "mean": self.mean}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.momentum, self.mean = state["momentum"], state["mean"]
 
 
 def normalise(raw: torch.Tensor, temperature: float | None = None) -> torch.Tensor:

@@ -2,11 +2,11 @@
 # calling its functions with "{wildcard}" placeholders yields the rule patterns, so the
 # Snakefile, the CLI and the tests share one definition of every file name.
 import json
+import shlex
 
 from snakemake.utils import validate
 
 from zsiw import plan
-
 
 validate(config, "../schemas/params.schema.yaml")
 
@@ -14,17 +14,18 @@ for _enc in config["encoders"]:
     if "--" in _enc:
         raise ValueError(f"params.yaml: encoders: {_enc!r} must not contain '--'")
 
-CELL = plan.Cell(
-    "{task}", "{encoder}", "{method}", ("{sources}",), "{target}", "{seed}"
-)
-RUN = str(CELL.run_dir)
-LOGS = "logs"
+CELL = plan.Cell("{task}", "{encoder}", "{method}", ("{sources}",), "{target}", "{seed}")
+
+
+def run_file(name):
+    """Pattern of a file in a cell's run directory."""
+    return str(CELL.run_dir / name)
 
 
 wildcard_constraints:
     task=r"ote|mldoc|cls-[a-z]+",
     encoder=r"[^/]+",
-    method=r"none|cosine|euclidean|coral",
+    method=r"none|cosine|euclidean|coral|cosine_centred|cosine_pool",
     sources=r"[a-z]{2}(\+[a-z]{2})*",
     target=r"[a-z]{2}|all",
     seed=r"\d+",
@@ -48,14 +49,24 @@ def model_dir(encoder_slug):
     return str(plan.model_dir(config, plan.encoder_name(encoder_slug)))
 
 
-def demo_langs():
-    """Languages the synthetic demo data must contain, per raw data set."""
-    langs = {}
+def obtain_args(dataset):
+    """Command-line arguments of `zsiw obtain` for one raw data set."""
+    data = config["data"]
+    if data["mode"] != "demo":
+        source = json.dumps(data["sources"].get(dataset, {}), sort_keys=True)
+        return f"--mode real --source {shlex.quote(source)}"
+    langs = {dataset: set()}
     for task in plan.tasks(config):
-        langs.setdefault(dataset_of(task), set()).update(plan.task_langs(config, task))
-    out = {k: sorted(v) for k, v in langs.items()}
-    out["cls_domains"] = list(config["tasks"].get("cls", {}).get("domains", ["books"]))
-    return out
+        if dataset_of(task) == dataset:
+            langs[dataset].update(plan.data_langs(config, task))
+    spec = {k: sorted(v) for k, v in langs.items()}
+    if dataset == "webis-cls-10":
+        spec["cls_domains"] = list(config["tasks"]["cls"]["domains"])
+    return (
+        f"--mode demo --demo-seed {data.get('demo_seed', 0)}"
+        f" --demo-train {data.get('demo_train', 120)} --demo-test {data.get('demo_test', 60)}"
+        f" --demo-langs {shlex.quote(json.dumps(spec, sort_keys=True))}"
+    )
 
 
 def all_metrics():
@@ -88,3 +99,27 @@ def tables_config():
     iw = [m for m in config["methods"] if m != plan.PLAIN]
     spec["iw_method"] = iw[0] if iw else "cosine"
     return json.dumps(spec)
+
+
+def source_features(wc):
+    return [features(wc.encoder, wc.task, lang) for lang in wc.sources.split("+")]
+
+
+def target_features(wc):
+    if wc.method == plan.PLAIN:
+        return []
+    return [features(wc.encoder, wc.task, wc.target)]
+
+
+def train_settings(wc):
+    settings = plan.train_settings(config, wc.task)
+    settings["dev_fraction"] = config["data"].get("dev_fraction", 0.1)
+    if wc.method != plan.PLAIN and config["data"].get("cls_unlabeled_pool"):
+        if plan.task_group(wc.task) == "cls":
+            settings["target_split"] = "unlabeled"
+    return json.dumps(settings, sort_keys=True)
+
+
+def eval_features(wc):
+    cell = plan.cell_from_wildcards(**wc)
+    return {lang: features(wc.encoder, wc.task, lang) for lang in plan.eval_langs(config, cell)}

@@ -3,21 +3,17 @@
 
 rule obtain_raw:
     output:
-        directory(config["data"]["raw_dir"] + "/{dataset}"),
-    params:
-        mode=config["data"]["mode"],
-        source=lambda wc: json.dumps(config["data"]["sources"].get(wc.dataset, {})),
-        demo_langs=lambda wc: json.dumps(demo_langs()),
-        demo_seed=config["data"].get("demo_seed", 0),
-        demo_train=config["data"].get("demo_train", 120),
-        demo_test=config["data"].get("demo_test", 60),
+        directory(str(plan.raw_dir(config, "{dataset}"))),
     log:
-        LOGS + "/obtain/{dataset}.log",
+        "logs/obtain/{dataset}.log",
+    conda:
+        "../envs/zsiw.yaml"
+    params:
+        # Only what this data set's files depend on, so that changing one source (or the
+        # demo languages of one data set) reruns only that data set's jobs.
+        args=lambda wc: obtain_args(wc.dataset),
     shell:
-        "zsiw obtain --dataset {wildcards.dataset} --out {output} --mode {params.mode}"
-        " --source {params.source:q} --demo-seed {params.demo_seed}"
-        " --demo-langs {params.demo_langs:q} --demo-train {params.demo_train}"
-        " --demo-test {params.demo_test} > {log} 2>&1"
+        "zsiw obtain --dataset {wildcards.dataset} --out {output} {params.args} > {log} 2>&1"
 
 
 rule prepare_dataset:
@@ -26,6 +22,10 @@ rule prepare_dataset:
     output:
         data=directory(processed("{task}", "{lang}")),
         stats=str(plan.processed_stats(config, "{task}", "{lang}")),
+    log:
+        "logs/prepare/{task}/{lang}.log",
+    conda:
+        "../envs/zsiw.yaml"
     params:
         group=lambda wc: plan.task_group(wc.task),
         domain=lambda wc: (
@@ -35,11 +35,7 @@ rule prepare_dataset:
             f"--mldoc-pattern '{config['data'].get('mldoc_file_pattern', '{language}.{split}')}'"
             f" --mldoc-train-size {config['data'].get('mldoc_train_size', 1000)}"
         ),
-        unlabeled=(
-            "--cls-unlabeled" if config["data"].get("cls_unlabeled_pool") else ""
-        ),
-    log:
-        LOGS + "/prepare/{task}/{lang}.log",
+        unlabeled=("--cls-unlabeled" if config["data"].get("cls_unlabeled_pool") else ""),
     shell:
         "zsiw prepare --task-group {params.group} --lang {wildcards.lang} {params.domain}"
         " --raw {input} --out {output.data} --stats {output.stats} {params.mldoc}"
@@ -51,5 +47,5 @@ rule data_all:
         [
             str(plan.processed_stats(config, task, lang))
             for task in plan.tasks(config)
-            for lang in plan.task_langs(config, task)
+            for lang in plan.data_langs(config, task)
         ],

@@ -8,11 +8,13 @@ localrules:
 
 rule fetch_encoder:
     output:
-        directory(config["data"]["models_dir"] + "/{encoder}"),
+        directory(str(plan.model_dir(config, "{encoder}"))),
+    log:
+        "logs/fetch_encoder/{encoder}.log",
+    conda:
+        "../envs/zsiw.yaml"
     params:
         name=lambda wc: plan.encoder_name(wc.encoder),
-    log:
-        LOGS + "/fetch_encoder/{encoder}.log",
     shell:
         "zsiw fetch-encoder --name {params.name:q} --out {output} > {log} 2>&1"
 
@@ -23,10 +25,12 @@ rule tokenise:
         model=model_dir("{encoder}"),
     output:
         directory(features("{encoder}", "{task}", "{lang}")),
+    log:
+        "logs/tokenise/{encoder}/{task}/{lang}.log",
+    conda:
+        "../envs/zsiw.yaml"
     params:
         max_length=lambda wc: plan.train_settings(config, wc.task)["max_length"],
-    log:
-        LOGS + "/tokenise/{encoder}/{task}/{lang}.log",
     shell:
         "zsiw features --processed {input.data} --model {input.model} --out {output}"
         " --max-length {params.max_length} > {log} 2>&1"

@@ -1,0 +1,354 @@
+"""`zsiw bench`: what instance weighting and the pipeline cost, measured side by side.
+
+Every figure is measured in one run on the same batches and printed as a ratio or a throughput
+with its spread (median, min-max over the repetitions), because absolute timings on a shared
+machine drift while ratios measured together hold. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from zsiw import weighting
+from zsiw.batching import collate, length_grouped_batches
+from zsiw.models import build_model, per_instance_loss
+
+METHODS = ("none", "cosine", "euclidean", "coral")
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def fmt(stats: dict[str, float], unit: str = "s", digits: int = 3) -> str:
+    return (
+        f"{stats['median']:.{digits}f}{unit} "
+        f"[{stats['min']:.{digits}f}-{stats['max']:.{digits}f}]"
+    )
+
+
+def synthetic_rows(n: int, length: int, seed: int, vocab: int = 5000) -> list[dict]:
+    """Token rows of exactly ``length`` ids (ids above the special tokens), labels 0/1."""
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(5, vocab, (n, length), generator=g)
+    return [{"input_ids": row.tolist(), "labels": i % 2} for i, row in enumerate(ids)]
+
+
+def train_step(
+    model, optimizer, src: dict, tgt: dict | None, method: str, device: torch.device
+) -> None:
+    """One step of zsiw.train's loop (same calls, no logging)."""
+    model.train()
+    logits, h_src = model(src["input_ids"].to(device), src["attention_mask"].to(device))
+    losses = per_instance_loss(logits, src["labels"].to(device), token_level=False)
+    if method == "none":
+        weights = weighting.uniform_weights(len(losses), device=device)
+    else:
+        model.eval()
+        with torch.no_grad():
+            h_tgt = model.first_token(tgt["input_ids"].to(device), tgt["attention_mask"].to(device))
+        model.train()
+        weights = weighting.instance_weights(h_src, h_tgt, method)
+    loss = weighting.weighted_loss(losses, weights)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def time_calls(fn: Callable[[], None], reps: int, warmup: int = 1) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def bench_iw_overhead(
+    model_dir: Path, *, batch: int, length: int, reps: int, num_layers: int | None,
+    freeze_embeddings: bool, device: torch.device,
+) -> dict:
+    """Median step time per method on identical batches, interleaved, and ratios to none."""
+    model = build_model(
+        model_dir, 2, token_level=False, num_layers=num_layers,
+        freeze_embeddings=freeze_embeddings,
+    ).to(device)
+    pad = int(model.encoder.config.pad_token_id or 0)
+    src = collate(synthetic_rows(batch, length, 1), pad)
+    tgt = collate(synthetic_rows(batch, length, 2), pad, with_labels=False)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    times: dict[str, list[float]] = {m: [] for m in METHODS}
+    for method in METHODS:  # warm-up
+        train_step(model, optimizer, src, tgt, method, device)
+    forward_only = []
+    for _ in range(reps):  # interleave methods so drift hits all alike
+        for method in METHODS:
+            times[method] += time_calls(
+                lambda m=method: train_step(model, optimizer, src, tgt, m, device), 1, 0
+            )
+        model.eval()
+        with torch.no_grad():
+            t0 = time.perf_counter()
+            model.first_token(tgt["input_ids"].to(device), tgt["attention_mask"].to(device))
+            forward_only.append(time.perf_counter() - t0)
+    base = statistics.median(times["none"])
+    return {
+        "batch": batch,
+        "length": length,
+        "steps": {m: spread(v) for m, v in times.items()},
+        "ratio_to_none": {m: statistics.median(v) / base for m, v in times.items()},
+        "floor_ratio": (base + statistics.median(forward_only)) / base,
+    }
+
+
+def length_distribution(features_dir: Path | None, n: int, max_length: int) -> list[int]:
+    """Real token lengths when a tokenised data set is given, else a skewed synthetic mix."""
+    if features_dir and features_dir.exists():
+        from datasets import load_from_disk
+
+        lengths = load_from_disk(str(features_dir))["train"]["length"][:n]
+        return [min(x, max_length) for x in lengths]
+    torch.manual_seed(0)
+    raw = torch.distributions.LogNormal(3.0, 0.6).sample((n,))  # median ~20 tokens
+    return [int(min(max(4, x), max_length)) for x in raw.tolist()]
+
+
+def bench_loop_vs_reference(
+    model_dir: Path, lengths: list[int], *, batch: int, max_length: int, reps: int,
+    num_layers: int | None, freeze_embeddings: bool, device: torch.device,
+) -> dict:
+    """Sequences/s of our batching (length-grouped, dynamic padding) against the reference
+    Hugging Face example loop (random order, every batch padded to ``max_length``), on the
+    same model, rows and batch size."""
+    model = build_model(
+        model_dir, 2, token_level=False, num_layers=num_layers,
+        freeze_embeddings=freeze_embeddings,
+    ).to(device)
+    pad = int(model.encoder.config.pad_token_id or 0)
+    g = torch.Generator().manual_seed(0)
+    rows = [
+        {"input_ids": torch.randint(5, 5000, (n,), generator=g).tolist(), "labels": i % 2}
+        for i, n in enumerate(lengths)
+    ]
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    ours = length_grouped_batches(lengths, batch, torch.Generator().manual_seed(1))
+    perm = torch.randperm(len(rows), generator=torch.Generator().manual_seed(1)).tolist()
+    reference = [perm[i : i + batch] for i in range(0, len(perm), batch)]
+
+    def run(batches: list[list[int]], fixed: bool) -> float:
+        t0 = time.perf_counter()
+        for idx in batches:
+            chunk = [rows[i] for i in idx]
+            if fixed:  # pad to max_length, like `--pad_to_max_length` in the HF examples
+                chunk = [
+                    {**r, "input_ids": r["input_ids"] + [pad] * (max_length - len(r["input_ids"]))}
+                    for r in chunk
+                ]
+            train_step(model, optimizer, collate(chunk, pad), None, "none", device)
+        return len(rows) / (time.perf_counter() - t0)
+
+    run(ours[:1], False)
+    ours_t, ref_t = [], []
+    for _ in range(reps):
+        ours_t.append(run(ours, False))
+        ref_t.append(run(reference, True))
+    return {
+        "n_rows": len(rows),
+        "ours_seq_s": spread(ours_t),
+        "reference_seq_s": spread(ref_t),
+        "ratio": statistics.median(ours_t) / statistics.median(ref_t),
+        "padding_ours": sum(max(lengths[i] for i in b) * len(b) for b in ours) / sum(lengths),
+        "padding_reference": max_length * len(lengths) / sum(lengths),
+    }
+
+
+def bench_tokenise(processed: dict[str, Path], model_dir: Path, out_root: Path) -> dict:
+    """Time to tokenise each data set once, and to load the cached features again."""
+    from datasets import load_from_disk
+
+    from zsiw.features import build_features
+
+    out = {}
+    for name, path in processed.items():
+        t0 = time.perf_counter()
+        build_features(path, model_dir, out_root / name, max_length=128)
+        first = time.perf_counter() - t0
+        loads = time_calls(lambda n=name: load_from_disk(str(out_root / n)), 5, 0)
+        out[name] = {"tokenise_s": first, "cache_load_s": spread(loads)}
+    return out
+
+
+def peak_memory(model_dir: Path, method: str, batch: int, length: int, **kw) -> float:
+    """Peak RSS (MB) of a fresh process doing 3 steps of one method."""
+    code = (
+        "import json,resource,sys,torch;from pathlib import Path;from zsiw import bench as b;"
+        "a=json.loads(sys.argv[1]);torch.set_num_threads(a['threads']);"
+        "m=b.build_model(Path(a['model']),2,token_level=False,num_layers=a['layers'],"
+        "freeze_embeddings=a['freeze']);p=int(m.encoder.config.pad_token_id or 0);"
+        "s=b.collate(b.synthetic_rows(a['batch'],a['length'],1),p);"
+        "t=b.collate(b.synthetic_rows(a['batch'],a['length'],2),p,with_labels=False);"
+        "o=torch.optim.AdamW([q for q in m.parameters() if q.requires_grad],lr=1e-5);"
+        "[b.train_step(m,o,s,t,a['method'],torch.device('cpu')) for _ in range(3)];"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    args = json.dumps({
+        "model": str(model_dir), "method": method, "batch": batch, "length": length,
+        "layers": kw.get("num_layers"), "freeze": kw.get("freeze_embeddings", False),
+        "threads": torch.get_num_threads(),
+    })
+    out = subprocess.run([sys.executable, "-c", code, args], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def cost_model(config: dict, step_seconds: dict[str, float], train_sizes: dict[str, int]) -> dict:
+    """Device-hours of every paper table from measured step times (seconds per step of each
+    method at the task's length) and the params' grid, epochs and batch sizes."""
+    from zsiw import plan
+
+    out: dict[str, dict] = {}
+    for cell in plan.cells(config):
+        settings = plan.train_settings(config, cell.task)
+        group = plan.task_group(cell.task)
+        n = train_sizes.get(group, 2000) * len(cell.sources)
+        steps = settings["epochs"] * math.ceil(n / settings["batch_size"])
+        if settings.get("max_steps"):
+            steps = min(steps, settings["max_steps"])
+        key = f"{group}@{settings['max_length']}"
+        per_step = step_seconds.get(f"{key}/{cell.method}", step_seconds.get(key, 0.0))
+        entry = out.setdefault(group, {"cells": 0, "hours": 0.0})
+        entry["cells"] += 1
+        entry["hours"] += steps * per_step / 3600
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="zsiw bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: < 3 min on 2 cores")
+    parser.add_argument("--model", default="data/models/zsiw-demo--multilingual-e5-small")
+    parser.add_argument("--shared-data", default="../shared/data")
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--out", default="results/bench.json")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args(argv)
+
+    import tempfile
+
+    import yaml
+
+    from zsiw.models import fetch_encoder
+    from zsiw.train import resolve_device
+
+    device = resolve_device(args.device)
+    model_dir = Path(args.model)
+    if not (model_dir / "config.json").exists():
+        print(f"materialising the demo encoder into {model_dir} …", flush=True)
+        from zsiw.demo_encoder import DEMO_ENCODER_NAME
+
+        fetch_encoder(DEMO_ENCODER_NAME, model_dir)
+    reps = 5 if args.quick else 10
+    # The demo's CPU settings in quick mode (4 of 12 layers, frozen word embeddings).
+    kw = {"num_layers": 4, "freeze_embeddings": True} if args.quick else {}
+    threads = torch.get_num_threads()
+    report: dict = {"device": str(device), "threads": threads, "quick": args.quick, **kw}
+    print(f"# zsiw bench on {device} ({threads} threads){' --quick' if args.quick else ''}")
+
+    length = 64
+    batch = 16 if device.type == "cpu" else 32
+    iw = bench_iw_overhead(model_dir, batch=batch, length=length, reps=reps, device=device, **kw)
+    report["iw_overhead"] = iw
+    print(f"\n## 1. IW overhead: step time, {batch}+{batch} x {length} tokens ({reps} reps)")
+    for m in METHODS:
+        print(f"{m:10s} {fmt(iw['steps'][m])}  ratio to none {iw['ratio_to_none'][m]:.3f}")
+    print(f"floor (none + one no-grad target forward): ratio {iw['floor_ratio']:.3f}")
+
+    shared = Path(args.shared_data)
+    with tempfile.TemporaryDirectory() as tmp:
+        processed: dict[str, Path] = {}
+        if (shared / "semeval2016").is_dir():
+            from zsiw.data.prepare import prepare_dataset
+
+            for task, root, lang, extra in (
+                ("ote", shared / "semeval2016", "en", {}),
+                ("cls", shared / "webis-cls-10", "en", {"domain": "books"}),
+            ):
+                out = Path(tmp) / f"{task}-{lang}"
+                prepare_dataset(task, lang, root, out, Path(tmp) / f"{task}.json", **extra)
+                processed[f"{task}-{lang}"] = out
+        tok = bench_tokenise(processed, model_dir, Path(tmp) / "feat") if processed else {}
+        report["tokenise"] = tok
+        print("\n## 3. Tokenise once, then load the cache")
+        if not tok:
+            print("(no ../shared/data: not measured)")
+        for name, t in tok.items():
+            load = fmt(t["cache_load_s"])
+            print(f"{name:10s} tokenise {t['tokenise_s']:.2f}s; cache load {load}")
+        feats = Path(tmp) / "feat" / "ote-en"
+        n_rows = 96 if args.quick else 480
+        lengths = length_distribution(feats if feats.exists() else None, n_rows, 128)
+    loop = bench_loop_vs_reference(
+        model_dir, lengths, batch=batch, max_length=128, reps=max(3, reps // 2),
+        device=device, **kw,
+    )
+    report["loop_vs_reference"] = loop
+    print(f"\n## 2. Our loop vs the reference loop ({loop['n_rows']} rows, max length 128)")
+    print(f"ours      {fmt(loop['ours_seq_s'], ' seq/s', 1)}  padding x{loop['padding_ours']:.2f}")
+    print(
+        f"reference {fmt(loop['reference_seq_s'], ' seq/s', 1)}  "
+        f"padding x{loop['padding_reference']:.2f}"
+    )
+    print(f"ratio ours/reference {loop['ratio']:.2f}")
+
+    print("\n## 5. Peak memory (fresh process, 3 steps)")
+    mem = {}
+    if device.type == "cpu":
+        for m in ("none", "cosine"):
+            mem[m] = peak_memory(model_dir, m, batch, length, **kw)
+            print(f"{m:10s} peak RSS {mem[m]:.0f} MB")
+    report["peak_rss_mb"] = mem
+    report["self_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print("\n## 4. Cost model for params.yaml (this device, this encoder; linear in length)")
+    config = yaml.safe_load(Path(args.params).read_text())
+    per_token = {m: iw["steps"][m]["median"] / length for m in METHODS}
+    step_seconds = {}
+    from zsiw import plan
+
+    for task in plan.tasks(config):
+        settings = plan.train_settings(config, task)
+        group, ml = plan.task_group(task), settings["max_length"]
+        scale = settings["batch_size"] / batch
+        for m in METHODS:
+            step_seconds[f"{group}@{ml}/{m}"] = per_token[m] * ml * scale
+    sizes = {"ote": 2000, "mldoc": 1000, "cls": 2000}
+    costs = cost_model(config, step_seconds, sizes)
+    report["cost_model"] = costs
+    for group, c in costs.items():
+        print(f"{group:6s} {c['cells']:4d} cells  ~{c['hours']:.1f} device-hours")
+    print(f"total ~{sum(c['hours'] for c in costs.values()):.1f} device-hours")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""The SLURM profile (workflow/profiles/slurm): how it renders, what it plans, and one real run.
+
+The real run submits a reduced grid (tiny random encoder, OTE only, one target, one seed)
+through snakemake-executor-plugin-slurm to the one-node cluster that
+../shared/slurm/start-local-slurm sets up, and checks that every non-local job went through
+sbatch and that train/evaluate asked SLURM for a GPU. It skips cleanly where that cluster
+cannot be had (no ../shared/slurm, not root, or the script fails).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SLURM_DIR = SHARED / "slurm"
+PROFILE = REPO / "workflow" / "profiles" / "slurm"
+VENV_BIN = Path(sys.executable).parent
+GPU_RULES = {"train", "evaluate"}
+# Rules that must be submitted with sbatch (fetch_encoder is a localrule: it needs network).
+SLURM_RULES = {"obtain_raw", "prepare_dataset", "tokenise", "train", "evaluate", "aggregate",
+               "tables"}
+CLUSTER_VARS = ("SBATCH_PARTITION", "SBATCH_ACCOUNT", "ZSIW_SLURM_GPU_PARTITION",
+                "ZSIW_SLURM_GPU_MODEL")
+
+# On top of params.yaml + config/demo.yaml: the smallest grid that still exercises every rule.
+TINY = "zsiw-test/tiny-xlmr"
+TEST_CONFIG = {
+    "encoders": [TINY],
+    "methods": ["none", "cosine"],
+    "seeds": [1],
+    "tasks": {
+        "ote": {
+            "targets": ["es"],
+            "multi_source": {"enabled": False, "languages": [], "encoders": [], "methods": []},
+            "train": {"max_length": 32, "epochs": 1},  # the task's epochs override train.epochs
+        },
+        "mldoc": {"enabled": False},
+        "cls": {"enabled": False},
+    },
+    "data": {"demo_train": 16, "demo_test": 8},
+    "train": {"epochs": 1, "batch_size": 8, "target_batch_size": 8, "eval_batch_size": 8},
+    # threads: 2 for train shows that params.yaml `resources:` reach sbatch (--cpus-per-task).
+    "resources": {
+        "train": {"mem_mb": 1000, "runtime": 10, "threads": 2},
+        "evaluate": {"mem_mb": 1000, "runtime": 10, "threads": 1},
+    },
+    "tables": {
+        "case_study": {"task": "ote", "encoder": TINY, "method": "cosine", "target": "es",
+                       "seed": 1},
+    },
+}
+
+# Test-only settings for the local cluster, as a second profile (later profiles override
+# top-level keys of earlier ones); the user profile stays untouched.
+LOCAL_CLUSTER_PROFILE = {
+    # No slurmdbd: sacct fails, so the plugin would never see a job finish.
+    "slurm-status-command": "squeue",
+    "slurm-init-seconds-before-status-checks": 2,
+    "seconds-between-status-checks": 2,
+    "latency-wait": 5,
+    # A failure should fail the test at once, not be resubmitted.
+    "retries": 0,
+}
+
+
+def render_profile(monkeypatch, **env) -> dict:
+    """The profile as Snakemake's own parser turns it into command-line values."""
+    from snakemake.profiles import ProfileConfigFileParser
+
+    for name in CLUSTER_VARS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with open(PROFILE / "config.yaml") as stream:
+        return dict(ProfileConfigFileParser().parse(stream))
+
+
+def test_profile_without_cluster_variables_sets_no_cluster_keys(monkeypatch):
+    assert not (PROFILE / "profile.yaml").exists(), "keep one profile file (see config.yaml)"
+    args = render_profile(monkeypatch)
+    assert args["executor"] == "slurm"
+    assert args["rerun-incomplete"] == "True" and args["keep-going"] == "True"
+    defaults = dict(a.split("=", 1) for a in args["default-resources"])
+    assert set(defaults) == {"mem_mb", "runtime"}  # no partition, account or GPU for all jobs
+    assert "set-resources" not in args  # train/evaluate declare gpu=1 themselves
+
+
+def test_profile_takes_partition_account_and_gpu_type_from_the_environment(monkeypatch):
+    args = render_profile(
+        monkeypatch, SBATCH_PARTITION="all", SBATCH_ACCOUNT="proj-1",
+        ZSIW_SLURM_GPU_PARTITION="gpu", ZSIW_SLURM_GPU_MODEL="a100",
+    )
+    defaults = dict(a.split("=", 1) for a in args["default-resources"])
+    # Quoted, so that Snakemake's resource parser keeps "all" a string (not the builtin).
+    assert defaults["slurm_partition"] == "'all'"
+    assert defaults["slurm_account"] == "'proj-1'"
+    assert not {"gpu", "gpu_model", "gres"} & set(defaults)
+    assert sorted(args["set-resources"]) == sorted(
+        f"{rule}:{key}={value}" for rule in GPU_RULES
+        for key, value in (("slurm_partition", "'gpu'"), ("gpu_model", "'a100'"))
+    )
+
+
+def dry_run_jobs(stdout: str) -> list[tuple[str, str]]:
+    """(rule, resources line) of every job a dry run prints."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", stdout):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        res = re.search(r"^\s+resources: (.*)$", block, re.M)
+        if rule and res:
+            jobs.append((rule.group(1), res.group(1)))
+    return jobs
+
+
+def test_dry_run_with_the_profile_plans_gpu_jobs(tmp_path):
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    shutil.copy(REPO / "params.yaml", tmp_path)  # the paper grid; a dry run needs no data
+    env = {k: v for k, v in os.environ.items() if k not in CLUSTER_VARS}
+    out = subprocess.run(
+        ["timeout", "-k", "10", "300", sys.executable, "-m", "snakemake", "-n", "--profile", str(PROFILE),
+         "--directory", str(tmp_path), "--snakefile", str(REPO / "Snakefile")],
+        cwd=REPO, capture_output=True, text=True, env=env, timeout=320,
+    )
+    assert out.returncode == 0, out.stderr[-3000:] + out.stdout[-3000:]
+    jobs = dry_run_jobs(out.stdout)
+    rules = {rule for rule, _ in jobs}
+    assert GPU_RULES | SLURM_RULES | {"fetch_encoder"} <= rules
+    assert sum(rule == "train" for rule, _ in jobs) == 162
+    for rule, res in jobs:
+        if rule in GPU_RULES:
+            assert re.search(r"\bgpu=1\b", res), (rule, res)
+        else:
+            assert "gpu" not in res, (rule, res)
+    train = next(res for rule, res in jobs if rule == "train")
+    assert "mem_mb=16000" in train and "runtime=240" in train  # params.yaml resources.train
+
+
+# --- the real run on the local cluster --------------------------------------------------------
+
+
+def _run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def local_slurm():
+    """A running one-node SLURM cluster (partition debug, 2 fake GPUs); stopped afterwards."""
+    start = SLURM_DIR / "start-local-slurm"
+    if not start.is_file():
+        pytest.skip(f"no local SLURM scripts: {SLURM_DIR} is absent")
+    if os.geteuid() != 0:
+        pytest.skip("start-local-slurm needs root (it installs and starts slurmctld/slurmd)")
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    # The shared copy may lack exec bits: always call it through bash.
+    out = subprocess.run(["bash", str(start)], check=False, capture_output=True, text=True,
+                         timeout=600)
+    if out.returncode != 0:
+        pytest.skip(f"start-local-slurm failed (rc {out.returncode}): "
+                    f"{(out.stdout + out.stderr)[-1500:]}")
+    yield
+    subprocess.run(["bash", str(SLURM_DIR / "stop-local-slurm")], check=False,
+                   capture_output=True, text=True, timeout=120)
+
+
+def scontrol_job(jobid: str) -> str:
+    return _run(["scontrol", "show", "job", "-o", jobid], timeout=30).stdout
+
+
+@pytest.mark.slurm
+def test_reduced_grid_runs_on_slurm_with_gpu_requests(local_slurm, tmp_path):
+    from snakemake.utils import update_config
+
+    from zsiw import plan
+
+    work = tmp_path / "work"
+    work.mkdir()
+    # The Snakefile reads params.yaml from the working directory; outputs land under `work`.
+    shutil.copy(REPO / "params.yaml", work)
+    test_cfg = tmp_path / "slurm-test.yaml"
+    test_cfg.write_text(yaml.safe_dump(TEST_CONFIG, sort_keys=False))
+    local_profile = tmp_path / "local-cluster"
+    local_profile.mkdir()
+    (local_profile / "config.yaml").write_text(yaml.safe_dump(LOCAL_CLUSTER_PROFILE))
+
+    env = {k: v for k, v in os.environ.items() if k not in CLUSTER_VARS}
+    # Jobs inherit this environment (sbatch --export=ALL): their shells find `zsiw` on PATH.
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    # Partition through the documented variables (the user profile turns them into resources).
+    env["SBATCH_PARTITION"] = "debug"
+    env["ZSIW_SLURM_GPU_PARTITION"] = "debug"
+    env["ZSIW_NO_PROGRESS"] = "1"
+
+    cmd = [
+        "timeout", "-k", "10", "540", sys.executable, "-m", "snakemake",
+        "--profile", str(PROFILE), "--profile", str(local_profile),
+        "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+        "--configfile", str(REPO / "config" / "demo.yaml"), str(test_cfg),
+    ]
+    started = time.monotonic()
+    out = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    elapsed = time.monotonic() - started
+    log = out.stdout + out.stderr
+    (tmp_path / "snakemake.log").write_text(log)
+    assert out.returncode == 0, f"snakemake rc {out.returncode} after {elapsed:.0f} s:\n{log[-6000:]}"
+
+    # Every table and every cell's metrics, inside the tmp working directory.
+    for i in range(1, 6):
+        assert (work / f"results/tables/table{i}.tex").is_file(), i
+    cfg: dict = {}
+    for path in (REPO / "params.yaml", REPO / "config" / "demo.yaml", test_cfg):
+        update_config(cfg, yaml.safe_load(path.read_text()))
+    metrics = plan.all_metrics_paths(cfg)
+    assert len(metrics) == 2  # ote none (en-all) and ote cosine (en-es)
+    for path in metrics:
+        assert (work / path).is_file(), path
+    assert not list(work.glob("results/runs/**/checkpoint.pt"))  # finished cells drop it
+
+    # The jobs went through sbatch: the plugin logs one SLURM job id per submitted job.
+    jobids = re.findall(r"has been submitted with SLURM jobid (\d+)", log)
+    assert jobids, log[-3000:]
+    jobs = {}
+    for jobid in jobids:
+        info = scontrol_job(jobid)
+        rule = re.search(r"\bComment=rule_(\w+?)(?:_wildcards_|\s|$)", info)
+        assert rule, info
+        jobs[jobid] = (rule.group(1), info)
+    submitted = [rule for rule, _ in jobs.values()]
+    assert set(submitted) == SLURM_RULES, submitted
+    assert "fetch_encoder" not in submitted  # a localrule, run by snakemake itself
+    assert submitted.count("train") == 2 and submitted.count("evaluate") == 2
+
+    for jobid, (rule, info) in jobs.items():
+        assert "JobState=COMPLETED" in info, (jobid, rule, info)
+        assert re.search(r"\bPartition=debug\b", info), (jobid, rule, info)
+        gpu = re.search(r"\bTresPerJob=\S*gpu\S*", info)  # sbatch --gpus=1 -> gres:gpu:1
+        if rule in GPU_RULES:
+            assert gpu and gpu.group(0).endswith("gpu:1"), (jobid, rule, info)
+        else:
+            assert gpu is None, (jobid, rule, info)
+        if rule == "train":  # resources.train.threads of the test config
+            assert re.search(r"\bCPUs/Task=2\b", info), (jobid, rule, info)
