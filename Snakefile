@@ -22,3 +22,4 @@ rule all:
     input:
         tables=all_tables(),
         summary="results/metrics/summary.json",
+        scorecard="results/report/scorecard.md",

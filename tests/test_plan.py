@@ -18,11 +18,14 @@ def test_paper_grid_counts():
     for c in per_seed:
         by_task.setdefault(c.task, []).append(c)
     # ote: 2 encoders x (1 plain + 4 IW targets) + 4 multi-source (XLMR+IW)
-    assert len(by_task["ote"]) == 2 * 5 + 4
+    #      + the ablation: 2 encoders x (euclidean, coral) x 4 targets
+    assert len(by_task["ote"]) == 2 * 5 + 4 + 2 * 2 * 4
     assert len(by_task["mldoc"]) == 2 * (1 + 7)
     for domain in ("books", "dvd", "music"):
         assert len(by_task[f"cls-{domain}"]) == 2 * (1 + 3)
-    assert len(cells) == 3 * len(per_seed) == 162
+    assert len(cells) == 3 * len(per_seed) == 210
+    paper = [c for c in cells if c.method in ("none", "cosine")]
+    assert len(paper) == 162  # the cells of Tables 1-4
 
 
 def test_plain_cells_are_trained_once_and_tested_on_every_target():

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -26,11 +27,22 @@ SLURM_DIR = SHARED / "slurm"
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
 VENV_BIN = Path(sys.executable).parent
 GPU_RULES = {"train", "evaluate"}
-# Rules that must be submitted with sbatch (fetch_encoder is a localrule: it needs network).
-SLURM_RULES = {"obtain_raw", "prepare_dataset", "tokenise", "train", "evaluate", "aggregate",
-               "tables"}
-CLUSTER_VARS = ("SBATCH_PARTITION", "SBATCH_ACCOUNT", "ZSIW_SLURM_GPU_PARTITION",
-                "ZSIW_SLURM_GPU_MODEL")
+# Rules that must (at least) be submitted with sbatch; fetch_encoder is a localrule (network).
+SLURM_RULES = {
+    "obtain_raw",
+    "prepare_dataset",
+    "tokenise",
+    "train",
+    "evaluate",
+    "aggregate",
+    "tables",
+}
+CLUSTER_VARS = (
+    "SBATCH_PARTITION",
+    "SBATCH_ACCOUNT",
+    "ZSIW_SLURM_GPU_PARTITION",
+    "ZSIW_SLURM_GPU_MODEL",
+)
 
 # On top of params.yaml + config/demo.yaml: the smallest grid that still exercises every rule.
 TINY = "zsiw-test/tiny-xlmr"
@@ -55,22 +67,40 @@ TEST_CONFIG = {
         "evaluate": {"mem_mb": 1000, "runtime": 10, "threads": 1},
     },
     "tables": {
-        "case_study": {"task": "ote", "encoder": TINY, "method": "cosine", "target": "es",
-                       "seed": 1},
+        "case_study": {
+            "task": "ote",
+            "encoder": TINY,
+            "method": "cosine",
+            "target": "es",
+            "seed": 1,
+        },
     },
 }
 
-# Test-only settings for the local cluster, as a second profile (later profiles override
-# top-level keys of earlier ones); the user profile stays untouched.
-LOCAL_CLUSTER_PROFILE = {
+# Test-only settings for the local cluster, on the command line (which overrides every
+# profile); the user profile stays untouched.
+LOCAL_CLUSTER_ARGS = [
     # No slurmdbd: sacct fails, so the plugin would never see a job finish.
-    "slurm-status-command": "squeue",
-    "slurm-init-seconds-before-status-checks": 2,
-    "seconds-between-status-checks": 2,
-    "latency-wait": 5,
+    "--slurm-status-command",
+    "squeue",
+    # Poll quickly (the plugin waits 40 s before its first status check by default).
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--seconds-between-status-checks",
+    "2",
+    "--latency-wait",
+    "5",
     # A failure should fail the test at once, not be resubmitted.
-    "retries": 0,
-}
+    "--retries",
+    "0",
+]
+
+
+def clean_env() -> dict:
+    """This environment minus the cluster variables and any global Snakemake profile."""
+    return {
+        k: v for k, v in os.environ.items() if k not in CLUSTER_VARS and k != "SNAKEMAKE_PROFILE"
+    }
 
 
 def render_profile(monkeypatch, **env) -> dict:
@@ -97,8 +127,11 @@ def test_profile_without_cluster_variables_sets_no_cluster_keys(monkeypatch):
 
 def test_profile_takes_partition_account_and_gpu_type_from_the_environment(monkeypatch):
     args = render_profile(
-        monkeypatch, SBATCH_PARTITION="all", SBATCH_ACCOUNT="proj-1",
-        ZSIW_SLURM_GPU_PARTITION="gpu", ZSIW_SLURM_GPU_MODEL="a100",
+        monkeypatch,
+        SBATCH_PARTITION="all",
+        SBATCH_ACCOUNT="proj-1",
+        ZSIW_SLURM_GPU_PARTITION="gpu",
+        ZSIW_SLURM_GPU_MODEL="a100",
     )
     defaults = dict(a.split("=", 1) for a in args["default-resources"])
     # Quoted, so that Snakemake's resource parser keeps "all" a string (not the builtin).
@@ -106,7 +139,8 @@ def test_profile_takes_partition_account_and_gpu_type_from_the_environment(monke
     assert defaults["slurm_account"] == "'proj-1'"
     assert not {"gpu", "gpu_model", "gres"} & set(defaults)
     assert sorted(args["set-resources"]) == sorted(
-        f"{rule}:{key}={value}" for rule in GPU_RULES
+        f"{rule}:{key}={value}"
+        for rule in GPU_RULES
         for key, value in (("slurm_partition", "'gpu'"), ("gpu_model", "'a100'"))
     )
 
@@ -125,22 +159,48 @@ def dry_run_jobs(stdout: str) -> list[tuple[str, str]]:
 def test_dry_run_with_the_profile_plans_gpu_jobs(tmp_path):
     pytest.importorskip("snakemake_executor_plugin_slurm")
     shutil.copy(REPO / "params.yaml", tmp_path)  # the paper grid; a dry run needs no data
-    env = {k: v for k, v in os.environ.items() if k not in CLUSTER_VARS}
+    env = clean_env()
     out = subprocess.run(
-        ["timeout", "-k", "10", "300", sys.executable, "-m", "snakemake", "-n", "--profile", str(PROFILE),
-         "--directory", str(tmp_path), "--snakefile", str(REPO / "Snakefile")],
-        cwd=REPO, capture_output=True, text=True, env=env, timeout=320,
+        [
+            "timeout",
+            "-k",
+            "10",
+            "300",
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "--workflow-profile",
+            str(PROFILE),
+            "--directory",
+            str(tmp_path),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=320,
     )
     assert out.returncode == 0, out.stderr[-3000:] + out.stdout[-3000:]
+    # Only this profile: an implicit profiles/default would override its keys one by one.
+    assert f"workflow specific profile {PROFILE} " in out.stderr, out.stderr[:500]
     jobs = dry_run_jobs(out.stdout)
     rules = {rule for rule, _ in jobs}
     assert GPU_RULES | SLURM_RULES | {"fetch_encoder"} <= rules
-    assert sum(rule == "train" for rule, _ in jobs) == 162
+    from zsiw import plan
+
+    n_cells = len(plan.cells(yaml.safe_load((REPO / "params.yaml").read_text())))
+    assert sum(rule == "train" for rule, _ in jobs) == n_cells
+    assert sum(rule == "evaluate" for rule, _ in jobs) == n_cells
     for rule, res in jobs:
         if rule in GPU_RULES:
             assert re.search(r"\bgpu=1\b", res), (rule, res)
         else:
             assert "gpu" not in res, (rule, res)
+    tokenise = next(res for rule, res in jobs if rule == "tokenise")
+    assert "mem_mb=4000" in tokenise and "runtime=60" in tokenise  # the profile's defaults
     train = next(res for rule, res in jobs if rule == "train")
     assert "mem_mb=16000" in train and "runtime=240" in train  # params.yaml resources.train
 
@@ -162,14 +222,21 @@ def local_slurm():
         pytest.skip("start-local-slurm needs root (it installs and starts slurmctld/slurmd)")
     pytest.importorskip("snakemake_executor_plugin_slurm")
     # The shared copy may lack exec bits: always call it through bash.
-    out = subprocess.run(["bash", str(start)], check=False, capture_output=True, text=True,
-                         timeout=600)
+    out = subprocess.run(
+        ["bash", str(start)], check=False, capture_output=True, text=True, timeout=600
+    )
     if out.returncode != 0:
-        pytest.skip(f"start-local-slurm failed (rc {out.returncode}): "
-                    f"{(out.stdout + out.stderr)[-1500:]}")
+        pytest.skip(
+            f"start-local-slurm failed (rc {out.returncode}): {(out.stdout + out.stderr)[-1500:]}"
+        )
     yield
-    subprocess.run(["bash", str(SLURM_DIR / "stop-local-slurm")], check=False,
-                   capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        ["bash", str(SLURM_DIR / "stop-local-slurm")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def scontrol_job(jobid: str) -> str:
@@ -188,11 +255,15 @@ def test_reduced_grid_runs_on_slurm_with_gpu_requests(local_slurm, tmp_path):
     shutil.copy(REPO / "params.yaml", work)
     test_cfg = tmp_path / "slurm-test.yaml"
     test_cfg.write_text(yaml.safe_dump(TEST_CONFIG, sort_keys=False))
-    local_profile = tmp_path / "local-cluster"
-    local_profile.mkdir()
-    (local_profile / "config.yaml").write_text(yaml.safe_dump(LOCAL_CLUSTER_PROFILE))
 
-    env = {k: v for k, v in os.environ.items() if k not in CLUSTER_VARS}
+    # The merged configuration must pass the schema (Snakemake checks it too, but later).
+    cfg: dict = {}
+    for path in (REPO / "params.yaml", REPO / "config" / "demo.yaml", test_cfg):
+        update_config(cfg, yaml.safe_load(path.read_text()))
+    schema = yaml.safe_load((REPO / "workflow/schemas/params.schema.yaml").read_text())
+    jsonschema.validate(cfg, schema)
+
+    env = clean_env()
     # Jobs inherit this environment (sbatch --export=ALL): their shells find `zsiw` on PATH.
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     # Partition through the documented variables (the user profile turns them into resources).
@@ -201,29 +272,45 @@ def test_reduced_grid_runs_on_slurm_with_gpu_requests(local_slurm, tmp_path):
     env["ZSIW_NO_PROGRESS"] = "1"
 
     cmd = [
-        "timeout", "-k", "10", "540", sys.executable, "-m", "snakemake",
-        "--profile", str(PROFILE), "--profile", str(local_profile),
-        "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-        "--configfile", str(REPO / "config" / "demo.yaml"), str(test_cfg),
+        "timeout",
+        "-k",
+        "10",
+        "540",
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--workflow-profile",
+        str(PROFILE),
+        *LOCAL_CLUSTER_ARGS,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--configfile",
+        str(REPO / "config" / "demo.yaml"),
+        str(test_cfg),
     ]
     started = time.monotonic()
     out = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600)
     elapsed = time.monotonic() - started
     log = out.stdout + out.stderr
     (tmp_path / "snakemake.log").write_text(log)
-    assert out.returncode == 0, f"snakemake rc {out.returncode} after {elapsed:.0f} s:\n{log[-6000:]}"
+    assert out.returncode == 0, (
+        f"snakemake rc {out.returncode} after {elapsed:.0f} s:\n{log[-6000:]}"
+    )
 
     # Every table and every cell's metrics, inside the tmp working directory.
     for i in range(1, 6):
         assert (work / f"results/tables/table{i}.tex").is_file(), i
-    cfg: dict = {}
-    for path in (REPO / "params.yaml", REPO / "config" / "demo.yaml", test_cfg):
-        update_config(cfg, yaml.safe_load(path.read_text()))
     metrics = plan.all_metrics_paths(cfg)
     assert len(metrics) == 2  # ote none (en-all) and ote cosine (en-es)
     for path in metrics:
         assert (work / path).is_file(), path
     assert not list(work.glob("results/runs/**/checkpoint.pt"))  # finished cells drop it
+    assert f"workflow specific profile {PROFILE} " in log, log[:500]
+    # $SBATCH_PARTITION / $ZSIW_SLURM_GPU_PARTITION became the jobs' slurm_partition resource.
+    resources = re.findall(r"^\s+resources: (.*)$", log, re.M)
+    assert resources and all("slurm_partition=debug" in r for r in resources), resources
 
     # The jobs went through sbatch: the plugin logs one SLURM job id per submitted job.
     jobids = re.findall(r"has been submitted with SLURM jobid (\d+)", log)
@@ -235,9 +322,24 @@ def test_reduced_grid_runs_on_slurm_with_gpu_requests(local_slurm, tmp_path):
         assert rule, info
         jobs[jobid] = (rule.group(1), info)
     submitted = [rule for rule, _ in jobs.values()]
-    assert set(submitted) == SLURM_RULES, submitted
+    assert set(submitted) >= SLURM_RULES, submitted
     assert "fetch_encoder" not in submitted  # a localrule, run by snakemake itself
+    # Every job the run executed either went through sbatch or is a local rule.
+    executed = re.findall(r"^(?:local)?rule (\w+):", log, re.M)
+    local = re.findall(r"^localrule (\w+):", log, re.M)
+    assert len(executed) == len(jobids) + len(local), (executed, submitted)
     assert submitted.count("train") == 2 and submitted.count("evaluate") == 2
+
+    evidence = []
+    for jobid, (rule, info) in sorted(jobs.items(), key=lambda kv: int(kv[0])):
+        fields = [
+            m.group(0)
+            for key in ("Partition", "CPUs/Task", "TimeLimit", "TRES", "TresPerJob", "Comment")
+            if (m := re.search(rf"\b{re.escape(key)}=\S*", info))
+        ]
+        evidence.append(f"{jobid} {rule}: " + " ".join(fields))
+    (tmp_path / "slurm-jobs.txt").write_text("\n".join(evidence) + "\n")
+    print(f"snakemake on SLURM took {elapsed:.0f} s; jobs:", *evidence, sep="\n")
 
     for jobid, (rule, info) in jobs.items():
         assert "JobState=COMPLETED" in info, (jobid, rule, info)

@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from zsiw.manifest import write_manifest
+
 
 def _json(value: str) -> dict:
     try:
@@ -46,10 +48,12 @@ def cmd_obtain(args: argparse.Namespace) -> None:
                 raise ValueError(f"demo data for {args.dataset} asked for no language: {langs}")
             shutil.rmtree(dest, ignore_errors=True)
             (Path(tmp) / args.dataset).rename(dest)
-        return
-    from zsiw.data.download import obtain
+    else:
+        from zsiw.data.download import obtain
 
-    obtain(args.source, dest, name=args.dataset)
+        obtain(args.source, dest, name=args.dataset)
+    if args.manifest:
+        write_manifest(dest, args.manifest, dataset=args.dataset, mode=args.mode)
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
@@ -73,6 +77,8 @@ def cmd_fetch_encoder(args: argparse.Namespace) -> None:
     from zsiw.models import fetch_encoder
 
     fetch_encoder(args.name, args.out)
+    if args.manifest:
+        write_manifest(args.out, args.manifest, encoder=args.name)
 
 
 def cmd_features(args: argparse.Namespace) -> None:
@@ -80,6 +86,8 @@ def cmd_features(args: argparse.Namespace) -> None:
 
     sizes = build_features(args.processed, args.model, args.out, max_length=args.max_length)
     logging.info("features %s: %s", args.out, sizes)
+    if args.manifest:
+        write_manifest(args.out, args.manifest, sizes=sizes, max_length=args.max_length)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -92,6 +100,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     )
     with claim_device(args.settings.get("device", "auto")) as device:
         settings = {**args.settings, "device": device}
+        if args.threads:  # the job's allocation (Snakemake's {threads}) wins
+            settings["threads"] = args.threads
         train_cell(
             task_group=task_group(args.task),
             method=args.method,
@@ -130,9 +140,34 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 
 
 def cmd_tables(args: argparse.Namespace) -> None:
-    from zsiw.report.build import write_tables
+    from zsiw.report.build import write_ablation, write_tables
 
-    write_tables(args.rows, args.config, Path(args.out_dir), case_study=args.case_study)
+    out = Path(args.out_dir)
+    write_tables(args.rows, args.config, out, case_study=args.case_study)
+    write_ablation(args.rows, args.config, out / "ablation.tex")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    """Significance tests, the reproduction scorecard and the plots."""
+    from zsiw.report.plots import plot_iw_vs_plain, plot_training_curves, plot_weight_dispersion
+    from zsiw.report.scorecard import scorecard
+    from zsiw.significance import significance_table
+
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sig = significance_table(
+        args.rows, args.runs_root, n_resamples=args.resamples, seed=args.seed
+    )
+    sig.to_csv(out / "significance.csv.tmp", index=False)
+    (out / "significance.csv.tmp").replace(out / "significance.csv")
+    (out / "scorecard.md.tmp").write_text(scorecard(args.rows, sig))
+    (out / "scorecard.md.tmp").replace(out / "scorecard.md")
+    plots = Path(args.plots_dir)
+    plots.mkdir(parents=True, exist_ok=True)
+    plot_iw_vs_plain(args.rows, str(plots / "iw_vs_plain"))
+    logs = [Path(p) for p in args.logs]
+    plot_weight_dispersion(logs, str(plots / "weight_dispersion"))
+    plot_training_curves(logs, str(plots / "training_curves"))
 
 
 def cmd_param_docs(args: argparse.Namespace) -> None:
@@ -155,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo-langs", type=_json, default=None)
     p.add_argument("--demo-train", type=int, default=120)
     p.add_argument("--demo-test", type=int, default=60)
+    p.add_argument("--manifest", default=None, help="write a manifest JSON here")
     p.set_defaults(func=cmd_obtain)
 
     p = sub.add_parser("prepare", help="parse raw files into a normalised dataset")
@@ -172,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch-encoder", help="make a local copy of an encoder")
     p.add_argument("--name", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--manifest", default=None, help="write a manifest JSON here")
     p.set_defaults(func=cmd_fetch_encoder)
 
     p = sub.add_parser("features", help="tokenise a normalised dataset once")
@@ -179,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--max-length", type=int, required=True)
+    p.add_argument("--manifest", default=None, help="write a manifest JSON here")
     p.set_defaults(func=cmd_features)
 
     p = sub.add_parser("train", help="train one cell")
@@ -187,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source-features", nargs="+", required=True)
     p.add_argument("--target-features", default=None)
     p.add_argument("--settings", type=_json, required=True)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: settings)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="test one trained cell on its languages")
@@ -207,6 +246,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", default="workflow/schemas/params.schema.yaml")
     p.add_argument("--out", default="config/README.md")
     p.set_defaults(func=cmd_param_docs)
+
+    p = sub.add_parser("report", help="significance, scorecard and plots")
+    p.add_argument("--rows", required=True, help="per-seed CSV from `zsiw aggregate`")
+    p.add_argument("--runs-root", default="results/runs")
+    p.add_argument("--out-dir", default="results/report")
+    p.add_argument("--plots-dir", default="results/plots")
+    p.add_argument("--resamples", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--logs", nargs="*", default=[], help="train_log.jsonl of every cell")
+    p.set_defaults(func=cmd_report)
 
     sub.add_parser("bench", help="benchmarks: IW overhead, loop, cache, cost, memory")
 

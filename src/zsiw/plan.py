@@ -137,6 +137,13 @@ def cells(config: dict) -> list[Cell]:
                     else:
                         for tgt in spec["targets"]:
                             out.add(Cell(task, encoder, method, (src,), tgt, seed))
+        ablation = config.get("ablation") or {}
+        if ablation.get("enabled") and task in ablation.get("tasks", []):
+            for encoder in config["encoders"]:
+                for method in ablation["methods"]:
+                    for seed in config["seeds"]:
+                        for tgt in spec["targets"]:
+                            out.add(Cell(task, encoder, method, (src,), tgt, seed))
         multi = spec.get("multi_source") or {}
         if multi.get("enabled"):
             for encoder in multi["encoders"]:
@@ -199,6 +206,11 @@ def features_dir(config: dict, encoder: str, task: str, lang: str) -> Path:
 
 def model_dir(config: dict, encoder: str) -> Path:
     return Path(config["data"]["models_dir"], encoder_slug(encoder))
+
+
+def manifest_of(directory: Path) -> Path:
+    """The small manifest file written next to a directory output (see zsiw.manifest)."""
+    return directory.with_name(directory.name + ".manifest.json")
 
 
 def metrics_path(cell: Cell) -> Path:

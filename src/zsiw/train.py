@@ -234,6 +234,7 @@ def train_cell(
 
     state = {"epoch": 0, "step": 0, "best_dev": -1.0, "best_epoch": -1, "dev_history": []}
     dispersion_history: list[dict] = []
+    log_lines: dict[str, list[str]] = {"train_log.jsonl": [], "weights_examples.jsonl": []}
     ckpt_path = out_dir / CHECKPOINT
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
@@ -248,10 +249,12 @@ def train_cell(
         _set_rng_state(ckpt["rng"])
         state = ckpt["state"]
         dispersion_history = ckpt["dispersion"]
+        log_lines = ckpt["log_lines"]
         log.info("resumed from %s at epoch %d, step %d", ckpt_path, state["epoch"], state["step"])
-    else:
-        for name in ("train_log.jsonl", "weights_examples.jsonl"):
-            (out_dir / name).unlink(missing_ok=True)
+    # The logs are rewritten from the checkpoint: a failed job's logs may have been deleted
+    # (Snakemake removes a failed job's outputs) or hold steps past the checkpoint.
+    for name in ("train_log.jsonl", "weights_examples.jsonl"):
+        (out_dir / name).write_text("".join(log_lines[name]))
 
     spec = {
         "model_dir": str(model_dir),
@@ -260,6 +263,10 @@ def train_cell(
         "num_layers": settings.get("num_layers"),
         "label_names": LABEL_NAMES[task_group],
     }
+    def write_line(handle, name: str, line: str) -> None:
+        handle.write(line + "\n")
+        log_lines[name].append(line + "\n")
+
     interactive = sys.stderr.isatty() and not os.environ.get("ZSIW_NO_PROGRESS")
     progress = None
     if interactive:
@@ -301,7 +308,9 @@ def train_cell(
                     disp = weighting.dispersion(weights)
                     record.update(disp)
                     if logged_examples < settings.get("weights_log_batches", 0):
-                        examples_log.write(
+                        write_line(
+                            examples_log,
+                            "weights_examples.jsonl",
                             json.dumps(
                                 {
                                     "step": state["step"],
@@ -314,8 +323,7 @@ def train_cell(
                                     "weights": weights.cpu().tolist(),
                                 },
                                 ensure_ascii=False,
-                            )
-                            + "\n"
+                            ),
                         )
                         logged_examples += 1
                         disp = {**disp, "logged": True}
@@ -333,7 +341,7 @@ def train_cell(
                 seqs_seen += len(rows)
                 record["loss"] = float(loss.detach())
                 record["lr"] = scheduler.get_last_lr()[0]
-                train_log.write(json.dumps(record) + "\n")
+                write_line(train_log, "train_log.jsonl", json.dumps(record))
                 rate = seqs_seen / max(time.time() - started, 1e-9)
                 if progress is not None:
                     progress.set_postfix(loss=f"{float(loss.detach()):.4f}", seq_s=f"{rate:.1f}")
@@ -369,6 +377,7 @@ def train_cell(
                     "rng": _rng_state(),
                     "state": state,
                     "dispersion": dispersion_history,
+                    "log_lines": log_lines,
                 },
                 ckpt_path,
             )

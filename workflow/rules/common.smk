@@ -3,6 +3,7 @@
 # Snakefile, the CLI and the tests share one definition of every file name.
 import json
 import shlex
+from pathlib import Path
 
 from snakemake.utils import validate
 
@@ -37,8 +38,23 @@ def dataset_of(task):
     return plan.DATASET_OF_GROUP[plan.task_group(task)]
 
 
+# Directory outputs come with a small manifest next to them; downstream rules take the
+# manifest as input (Snakemake checksums small files, not directories, so DVC's mtime
+# rewrites do not trigger reruns) and receive the directory as a parameter.
+def manifest(directory):
+    return str(plan.manifest_of(Path(directory)))
+
+
+def raw(dataset):
+    return str(plan.raw_dir(config, dataset))
+
+
 def processed(task, lang):
     return str(plan.processed_dir(config, task, lang))
+
+
+def processed_stats(task, lang):
+    return str(plan.processed_stats(config, task, lang))
 
 
 def features(encoder_slug, task, lang):
@@ -74,7 +90,17 @@ def all_metrics():
 
 
 def all_tables():
-    return [f"results/tables/table{i}.tex" for i in range(1, 6)]
+    return [f"results/tables/table{i}.tex" for i in range(1, 6)] + ["results/tables/ablation.tex"]
+
+
+def all_plots():
+    groups = sorted({plan.task_group(t) for t in plan.tasks(config)})
+    stems = [f"iw_vs_plain_{g}" for g in groups] + ["weight_dispersion", "training_curves"]
+    return [f"results/plots/{s}.{ext}" for s in stems for ext in ("png", "pdf")]
+
+
+def all_train_logs():
+    return [str(cell.run_dir / "train_log.jsonl") for cell in plan.cells(config)]
 
 
 def case_study_log():
@@ -96,6 +122,7 @@ def tables_config():
             "encoder": ote["multi_source"]["encoders"][0],
             "method": ote["multi_source"]["methods"][0],
         }
+    spec["ablation"] = config.get("ablation") or {}
     iw = [m for m in config["methods"] if m != plan.PLAIN]
     spec["iw_method"] = iw[0] if iw else "cosine"
     return json.dumps(spec)
@@ -109,6 +136,11 @@ def target_features(wc):
     if wc.method == plan.PLAIN:
         return []
     return [features(wc.encoder, wc.task, wc.target)]
+
+
+def train_inputs(wc):
+    dirs = [model_dir(wc.encoder), *source_features(wc), *target_features(wc)]
+    return [manifest(d) for d in dirs]
 
 
 def train_settings(wc):

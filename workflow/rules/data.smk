@@ -1,9 +1,15 @@
 # Stage 1: obtain raw files, parse them into normalised Hugging Face datasets.
 
 
+localrules:
+    obtain_raw,
+
+
+# Local: with a URL source it downloads, and cluster compute nodes often have no network.
 rule obtain_raw:
     output:
-        directory(str(plan.raw_dir(config, "{dataset}"))),
+        raw=directory(raw("{dataset}")),
+        manifest=manifest(raw("{dataset}")),
     log:
         "logs/obtain/{dataset}.log",
     conda:
@@ -13,20 +19,22 @@ rule obtain_raw:
         # demo languages of one data set) reruns only that data set's jobs.
         args=lambda wc: obtain_args(wc.dataset),
     shell:
-        "zsiw obtain --dataset {wildcards.dataset} --out {output} {params.args} > {log} 2>&1"
+        "zsiw obtain --dataset {wildcards.dataset} --out {output.raw}"
+        " --manifest {output.manifest} {params.args} > {log} 2>&1"
 
 
 rule prepare_dataset:
     input:
-        lambda wc: str(plan.raw_dir(config, dataset_of(wc.task))),
+        lambda wc: manifest(raw(dataset_of(wc.task))),
     output:
         data=directory(processed("{task}", "{lang}")),
-        stats=str(plan.processed_stats(config, "{task}", "{lang}")),
+        stats=processed_stats("{task}", "{lang}"),
     log:
         "logs/prepare/{task}/{lang}.log",
     conda:
         "../envs/zsiw.yaml"
     params:
+        raw=lambda wc: raw(dataset_of(wc.task)),
         group=lambda wc: plan.task_group(wc.task),
         domain=lambda wc: (
             f"--domain {plan.task_domain(wc.task)}" if plan.task_domain(wc.task) else ""
@@ -38,7 +46,7 @@ rule prepare_dataset:
         unlabeled=("--cls-unlabeled" if config["data"].get("cls_unlabeled_pool") else ""),
     shell:
         "zsiw prepare --task-group {params.group} --lang {wildcards.lang} {params.domain}"
-        " --raw {input} --out {output.data} --stats {output.stats} {params.mldoc}"
+        " --raw {params.raw} --out {output.data} --stats {output.stats} {params.mldoc}"
         " {params.unlabeled} > {log} 2>&1"
 
 

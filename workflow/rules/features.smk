@@ -8,7 +8,8 @@ localrules:
 
 rule fetch_encoder:
     output:
-        directory(str(plan.model_dir(config, "{encoder}"))),
+        model=directory(model_dir("{encoder}")),
+        manifest=manifest(model_dir("{encoder}")),
     log:
         "logs/fetch_encoder/{encoder}.log",
     conda:
@@ -16,30 +17,35 @@ rule fetch_encoder:
     params:
         name=lambda wc: plan.encoder_name(wc.encoder),
     shell:
-        "zsiw fetch-encoder --name {params.name:q} --out {output} > {log} 2>&1"
+        "zsiw fetch-encoder --name {params.name:q} --out {output.model}"
+        " --manifest {output.manifest} > {log} 2>&1"
 
 
 rule tokenise:
     input:
-        data=processed("{task}", "{lang}"),
-        model=model_dir("{encoder}"),
+        stats=processed_stats("{task}", "{lang}"),
+        model=manifest(model_dir("{encoder}")),
     output:
-        directory(features("{encoder}", "{task}", "{lang}")),
+        features=directory(features("{encoder}", "{task}", "{lang}")),
+        manifest=manifest(features("{encoder}", "{task}", "{lang}")),
     log:
         "logs/tokenise/{encoder}/{task}/{lang}.log",
     conda:
         "../envs/zsiw.yaml"
     params:
+        data=lambda wc: processed(wc.task, wc.lang),
+        model=lambda wc: model_dir(wc.encoder),
         max_length=lambda wc: plan.train_settings(config, wc.task)["max_length"],
     shell:
-        "zsiw features --processed {input.data} --model {input.model} --out {output}"
+        "zsiw features --processed {params.data} --model {params.model}"
+        " --out {output.features} --manifest {output.manifest}"
         " --max-length {params.max_length} > {log} 2>&1"
 
 
 rule features_all:
     input:
         [
-            str(plan.features_dir(config, enc, task, lang))
+            manifest(plan.features_dir(config, enc, task, lang))
             for task in plan.tasks(config)
             for enc in plan.encoders_used(config)
             for lang in plan.task_langs(config, task)
@@ -48,4 +54,4 @@ rule features_all:
 
 rule encoders_all:
     input:
-        [str(plan.model_dir(config, enc)) for enc in plan.encoders_used(config)],
+        [manifest(plan.model_dir(config, enc)) for enc in plan.encoders_used(config)],

@@ -1,6 +1,13 @@
 # Stage 4: aggregate seeds and write the paper's tables.
 
 
+# Quick summaries: run where Snakemake runs rather than waiting in a cluster queue.
+localrules:
+    aggregate,
+    tables,
+    report,
+
+
 rule aggregate:
     input:
         all_metrics(),
@@ -20,7 +27,7 @@ rule tables:
         rows="results/metrics/per_seed.csv",
         case_study=case_study_log(),
     output:
-        all_tables(),
+        [report(t, caption="../report/tables.rst", category="Tables") for t in all_tables()],
     log:
         "logs/tables.log",
     conda:
@@ -33,3 +40,31 @@ rule tables:
     shell:
         "zsiw tables --rows {input.rows} --config {params.spec:q} {params.case_study}"
         " --out-dir results/tables > {log} 2>&1"
+
+
+rule report:
+    input:
+        rows="results/metrics/per_seed.csv",
+        metrics=all_metrics(),
+        logs=all_train_logs(),
+    output:
+        scorecard=report(
+            "results/report/scorecard.md", caption="../report/scorecard.rst", category="Scorecard"
+        ),
+        significance="results/report/significance.csv",
+        plots=[
+            report(p, caption="../report/plots.rst", category="Plots")
+            for p in all_plots()
+            if p.endswith(".png")
+        ],
+        pdfs=[p for p in all_plots() if p.endswith(".pdf")],
+    log:
+        "logs/report.log",
+    conda:
+        "../envs/zsiw.yaml"
+    params:
+        resamples=config.get("report", {}).get("bootstrap_resamples", 1000),
+        seed=config.get("report", {}).get("bootstrap_seed", 0),
+    shell:
+        "zsiw report --rows {input.rows} --resamples {params.resamples} --seed {params.seed}"
+        " --logs {input.logs} > {log} 2>&1"

@@ -3,9 +3,7 @@
 
 rule train:
     input:
-        model=model_dir("{encoder}"),
-        source=source_features,
-        target=target_features,
+        train_inputs,
     output:
         summary=run_file("train.json"),
         model=run_file("model.safetensors"),
@@ -22,22 +20,25 @@ rule train:
         runtime=config["resources"]["train"].get("runtime", 240),
     params:
         settings=train_settings,
-        target_arg=lambda wc, input: (
-            f"--target-features {input.target[0]}" if input.target else ""
+        model=lambda wc: model_dir(wc.encoder),
+        source=lambda wc: " ".join(source_features(wc)),
+        target_arg=lambda wc: (
+            f"--target-features {target_features(wc)[0]}" if target_features(wc) else ""
         ),
     shell:
         "zsiw train --task {wildcards.task} --encoder {wildcards.encoder}"
         " --method {wildcards.method} --sources {wildcards.sources}"
-        " --target {wildcards.target} --seed {wildcards.seed} --model {input.model}"
-        " --source-features {input.source} {params.target_arg}"
-        " --settings {params.settings:q} --out $(dirname {output.summary}) > {log} 2>&1"
+        " --target {wildcards.target} --seed {wildcards.seed} --model {params.model}"
+        " --source-features {params.source} {params.target_arg}"
+        " --settings {params.settings:q} --threads {threads} --out $(dirname {output.summary}) > {log} 2>&1"
 
 
 rule evaluate:
     input:
+        # train.json is written after the model, in the same job: a small file Snakemake
+        # can checksum, unlike the model weights.
         summary=run_file("train.json"),
-        model=run_file("model.safetensors"),
-        features=lambda wc: list(eval_features(wc).values()),
+        features=lambda wc: [manifest(d) for d in eval_features(wc).values()],
     output:
         metrics=run_file("metrics.json"),
         predictions=directory(run_file("predictions")),

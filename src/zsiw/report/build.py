@@ -74,3 +74,55 @@ def write_tables(
         tmp.replace(path)
         written.append(path)
     return written
+
+
+def table_ablation(rows: pd.DataFrame, *, task: str, targets: list[str], encoders: list[str],
+                   methods: list[str]) -> str:
+    """Scoring functions side by side (beyond the paper): rows encoder x method, columns
+    targets, mean ± std over seeds, single-source cells only."""
+    from zsiw.report.tables import DECIMALS, encoder_label, format_cell
+
+    group = task.split("-", 1)[0]
+    data = rows[(rows["task"] == task) & (rows["sources"] == "en")]
+    body = []
+    for encoder in encoders:
+        for method in methods:
+            cells = [
+                format_cell(
+                    data[(data["encoder"] == encoder) & (data["method"] == method)
+                         & (data["eval_lang"] == t)]["score"].tolist(),
+                    DECIMALS[group],
+                )
+                for t in targets
+            ]
+            name = f"{encoder_label(encoder)} {latex_escape(method)}"
+            body.append(" & ".join([name, *cells]) + r" \\")
+    header = " & ".join(["Encoder, scoring", *[latex_escape(t) for t in targets]]) + r" \\"
+    return (
+        "\\begin{table}[t]\n\\centering\n\\small\n"
+        f"\\begin{{tabular}}{{l{'c' * len(targets)}}}\n\\toprule\n{header}\n\\midrule\n"
+        + "\n".join(body)
+        + "\n\\bottomrule\n\\end{tabular}\n"
+        f"\\caption{{Scoring-function ablation on {latex_escape(task)} (beyond the paper): "
+        "plain fine-tuning (none) and instance weighting with each scoring function, "
+        "mean $\\pm$ sample std over seeds.}\n\\label{tab:ablation}\n\\end{table}\n"
+    )
+
+
+def write_ablation(rows_csv: str | Path, spec: dict, out: Path) -> Path:
+    rows = pd.read_csv(rows_csv)
+    ablation = spec.get("ablation") or {}
+    if not ablation.get("enabled"):
+        text = placeholder(0, "the ablation is not enabled in params.yaml").replace(
+            "Table 0: ", "Ablation: "
+        )
+    else:
+        task = ablation["tasks"][0]
+        text = table_ablation(
+            rows, task=task, targets=spec["tasks"].get(task, []), encoders=spec["encoders"],
+            methods=["none", "cosine", *ablation["methods"]],
+        )
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(out)
+    return out
