@@ -40,10 +40,17 @@ def tagging_rows(lang: str, n: int, seed: int) -> list[dict]:
         for w in words:
             starts.append(pos)
             pos += len(w) + 1
-        rows.append({
-            "id": f"{lang}-{i}", "lang": lang, "text": text, "words": words,
-            "starts": starts, "ends": [s + len(w) for s, w in zip(starts, words)], "tags": tags,
-        })
+        rows.append(
+            {
+                "id": f"{lang}-{i}",
+                "lang": lang,
+                "text": text,
+                "words": words,
+                "starts": starts,
+                "ends": [s + len(w) for s, w in zip(starts, words)],
+                "tags": tags,
+            }
+        )
     return rows
 
 
@@ -53,8 +60,9 @@ def classification_rows(lang: str, n: int, seed: int) -> list[dict]:
     for i in range(n):
         label = rng.randint(0, 1)
         word = rng.choice((GOOD if label else BAD)[lang])
-        rows.append({"id": f"{lang}-{i}", "lang": lang, "text": f"{word} {word} book",
-                     "label": label})
+        rows.append(
+            {"id": f"{lang}-{i}", "lang": lang, "text": f"{word} {word} book", "label": label}
+        )
     return rows
 
 
@@ -62,21 +70,32 @@ def write_processed(path: Path, kind: str, lang: str, n_train=24, n_test=10) -> 
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
 
     if kind == "ote":
-        feats = Features({
-            "id": Value("string"), "lang": Value("string"), "text": Value("string"),
-            "words": Sequence(Value("string")), "starts": Sequence(Value("int32")),
-            "ends": Sequence(Value("int32")),
-            "tags": Sequence(ClassLabel(names=["O", "B", "I"])),
-        })
+        feats = Features(
+            {
+                "id": Value("string"),
+                "lang": Value("string"),
+                "text": Value("string"),
+                "words": Sequence(Value("string")),
+                "starts": Sequence(Value("int32")),
+                "ends": Sequence(Value("int32")),
+                "tags": Sequence(ClassLabel(names=["O", "B", "I"])),
+            }
+        )
         make = tagging_rows
     else:
-        feats = Features({
-            "id": Value("string"), "lang": Value("string"), "text": Value("string"),
-            "label": ClassLabel(names=["negative", "positive"]),
-        })
+        feats = Features(
+            {
+                "id": Value("string"),
+                "lang": Value("string"),
+                "text": Value("string"),
+                "label": ClassLabel(names=["negative", "positive"]),
+            }
+        )
         make = classification_rows
-    DatasetDict({
-        "train": Dataset.from_list(make(lang, n_train, 1), features=feats),
-        "test": Dataset.from_list(make(lang, n_test, 2), features=feats),
-    }).save_to_disk(str(path))
+    DatasetDict(
+        {
+            "train": Dataset.from_list(make(lang, n_train, 1), features=feats),
+            "test": Dataset.from_list(make(lang, n_test, 2), features=feats),
+        }
+    ).save_to_disk(str(path))
     return path

@@ -193,9 +193,7 @@ def test_prepare_mldoc(demo, tmp_path):
     data = load(tmp_path / "m")
     assert {k: v.num_rows for k, v in data.items()} == {"train": 40, "dev": 10, "test": 20}
     assert data["test"].features["label"].names == ["CCAT", "ECAT", "GCAT", "MCAT"]
-    assert stats["splits"]["train"]["labels"] == {
-        lab: 10 for lab in ("CCAT", "ECAT", "GCAT", "MCAT")
-    }
+    assert stats["splits"]["train"]["labels"] == dict.fromkeys(("CCAT", "ECAT", "GCAT", "MCAT"), 10)
 
 
 BROKEN = {

@@ -57,7 +57,10 @@ def test_run_dir_round_trips_through_wildcards():
     assert back.encoder == "zsiw-demo/multilingual-e5-small" and back.seed == 3
     # placeholders give the Snakemake pattern: one definition of the path
     pattern = plan.Cell("{task}", "{encoder}", "{method}", ("{sources}",), "{target}", "{seed}")
-    assert str(pattern.run_dir) == "results/runs/{task}/{encoder}/{method}/{sources}-{target}/seed{seed}"
+    assert (
+        str(pattern.run_dir)
+        == "results/runs/{task}/{encoder}/{method}/{sources}-{target}/seed{seed}"
+    )
 
 
 def test_task_overrides_and_disabled_tasks():

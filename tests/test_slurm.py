@@ -244,6 +244,7 @@ def scontrol_job(jobid: str) -> str:
 
 
 @pytest.mark.slurm
+@pytest.mark.slow
 def test_reduced_grid_runs_on_slurm_with_gpu_requests(local_slurm, tmp_path):
     from snakemake.utils import update_config
 

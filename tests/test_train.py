@@ -17,11 +17,26 @@ from zsiw.features import build_features
 from zsiw.train import train_cell
 
 SETTINGS = {
-    "lr": 1e-3, "weight_decay": 0.01, "warmup_ratio": 0.1, "batch_size": 4,
-    "target_batch_size": 4, "epochs": 2, "max_steps": None, "max_length": 16, "dropout": 0.1,
-    "grad_clip": 1.0, "freeze_embeddings": True, "num_layers": None, "select_on_dev": True,
-    "eval_batch_size": 8, "temperature": None, "weights_log_batches": 2, "log_every": 2,
-    "device": "cpu", "threads": 1, "dev_fraction": 0.25,
+    "lr": 1e-3,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "batch_size": 4,
+    "target_batch_size": 4,
+    "epochs": 2,
+    "max_steps": None,
+    "max_length": 16,
+    "dropout": 0.1,
+    "grad_clip": 1.0,
+    "freeze_embeddings": True,
+    "num_layers": None,
+    "select_on_dev": True,
+    "eval_batch_size": 8,
+    "temperature": None,
+    "weights_log_batches": 2,
+    "log_every": 2,
+    "device": "cpu",
+    "threads": 1,
+    "dev_fraction": 0.25,
 }
 
 
@@ -40,9 +55,14 @@ def feats(tmp_path_factory, tiny_encoder):
 def run(tmp_path, feats, tiny_encoder, kind, method, name, seed=1, **extra):
     out = tmp_path / name
     train_cell(
-        task_group=kind, method=method, seed=seed, source_features=[feats[kind, "en"]],
+        task_group=kind,
+        method=method,
+        seed=seed,
+        source_features=[feats[kind, "en"]],
         target_features=feats[kind, "es"] if method != "none" else None,
-        model_dir=tiny_encoder, settings={**SETTINGS, **extra}, out_dir=out,
+        model_dir=tiny_encoder,
+        settings={**SETTINGS, **extra},
+        out_dir=out,
         cell_info={"task": kind, "method": method},
     )
     return out
@@ -103,7 +123,9 @@ def test_same_seed_same_model_other_seed_differs(tmp_path, feats, tiny_encoder):
 def test_evaluate_writes_metrics_and_word_level_predictions(tmp_path, feats, tiny_encoder):
     out = run(tmp_path, feats, tiny_encoder, "ote", "none", "plain")
     summary = evaluate_run(
-        out, {"en": feats["ote", "en"], "es": feats["ote", "es"]}, out / "metrics.json",
+        out,
+        {"en": feats["ote", "en"], "es": feats["ote", "es"]},
+        out / "metrics.json",
         device="cpu",
     )
     assert [r["eval_lang"] for r in summary["results"]] == ["en", "es"]
@@ -141,9 +163,20 @@ def test_sigkill_after_first_checkpoint_then_resume_matches_uninterrupted(
 
     def call(out, kill):
         return subprocess.run(
-            [sys.executable, "-c", RESUME_SCRIPT, settings, str(out), str(feats["cls", "en"]),
-             str(feats["cls", "es"]), "1" if kill else "0", str(tiny_encoder)],
-            env=env, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-c",
+                RESUME_SCRIPT,
+                settings,
+                str(out),
+                str(feats["cls", "en"]),
+                str(feats["cls", "es"]),
+                "1" if kill else "0",
+                str(tiny_encoder),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
         )
 
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
@@ -166,8 +199,12 @@ def test_sigkill_after_first_checkpoint_then_resume_matches_uninterrupted(
 
 @pytest.mark.parametrize(
     "method,extra",
-    [("euclidean", {}), ("coral", {}), ("cosine_centred", {}),
-     ("cosine_pool", {"representation": "mean"})],
+    [
+        ("euclidean", {}),
+        ("coral", {}),
+        ("cosine_centred", {}),
+        ("cosine_pool", {"representation": "mean"}),
+    ],
 )
 def test_every_scoring_variant_trains_and_logs_normalised_weights(
     tmp_path, feats, tiny_encoder, method, extra

@@ -37,7 +37,10 @@ def test_bad_params_name_the_key():
 
 def job_counts(*args):
     out = subprocess.run(
-        ["snakemake", "-n", "--cores", "8", *args], cwd=REPO, capture_output=True, text=True,
+        ["snakemake", "-n", "--cores", "8", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:] + out.stdout[-2000:]
@@ -48,8 +51,9 @@ def job_counts(*args):
 @pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
 def test_dry_run_plans_every_paper_cell(tmp_path):
     shutil.copy(REPO / "params.yaml", tmp_path)
-    counts, log = job_counts("--resources", "gpu=2", "--directory", str(tmp_path),
-                             "--snakefile", str(REPO / "Snakefile"))
+    counts, log = job_counts(
+        "--resources", "gpu=2", "--directory", str(tmp_path), "--snakefile", str(REPO / "Snakefile")
+    )
     # (14 + 16 + 3 x 8) paper cells + 16 ablation cells, x 3 seeds
     assert counts["train"] == 210
     assert counts["evaluate"] == 210  # one evaluation job per cell, all its languages
@@ -70,9 +74,22 @@ def test_bad_configfile_fails_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("train: {lr: -1}\n")
     out = subprocess.run(
-        ["snakemake", "-n", "--cores", "1", "--configfile", str(bad), "--directory",
-         str(tmp_path), "--snakefile", str(REPO / "Snakefile")],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            "snakemake",
+            "-n",
+            "--cores",
+            "1",
+            "--configfile",
+            str(bad),
+            "--directory",
+            str(tmp_path),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode != 0
     assert "lr" in out.stderr + out.stdout

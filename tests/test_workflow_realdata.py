@@ -17,15 +17,33 @@ pytestmark = [
     pytest.mark.skipif(not (DATA / "semeval2016").is_dir(), reason="../shared/data is absent"),
 ]
 
-SEMEVAL = {"en": (2000, 676), "es": (2070, 881), "fr": (1733, 694), "nl": (1722, 575),
-           "ru": (3655, 1209), "tr": (1232, 144)}
+SEMEVAL = {
+    "en": (2000, 676),
+    "es": (2070, 881),
+    "fr": (1733, 694),
+    "nl": (1722, 575),
+    "ru": (3655, 1209),
+    "tr": (1232, 144),
+}
 
 
 def snakemake(workdir: Path, *args: str) -> str:
     out = subprocess.run(
-        ["snakemake", *args, "--snakefile", str(REPO / "Snakefile"), "--directory",
-         str(workdir), "--cores", "2", "--configfile", str(workdir / "real.yaml")],
-        capture_output=True, text=True, timeout=900,
+        [
+            "snakemake",
+            *args,
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            "--configfile",
+            str(workdir / "real.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out.stdout + out.stderr
@@ -35,10 +53,13 @@ def write_config(workdir: Path, webis: Path) -> None:
     cfg = {
         "encoders": ["zsiw-test/tiny-xlmr"],
         "tasks": {"mldoc": {"enabled": False}},
-        "data": {"mode": "real", "sources": {
-            "semeval2016": {"path": str(DATA / "semeval2016")},
-            "webis-cls-10": {"path": str(webis)},
-        }},
+        "data": {
+            "mode": "real",
+            "sources": {
+                "semeval2016": {"path": str(DATA / "semeval2016")},
+                "webis-cls-10": {"path": str(webis)},
+            },
+        },
     }
     (workdir / "real.yaml").write_text(yaml.safe_dump(cfg))
 

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = [
     pytest.mark.workflow,
+    pytest.mark.slow,
     pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH"),
 ]
 
@@ -27,19 +28,45 @@ TINY = {
     },
     "data": {"mode": "demo", "demo_train": 16, "demo_test": 8},
     "ablation": {"enabled": False},
-    "train": {"batch_size": 8, "target_batch_size": 8, "device": "cpu", "threads": 1,
-              "max_length": 32, "eval_batch_size": 16},
-    "tables": {"case_study": {"task": "cls-books", "encoder": "zsiw-test/tiny-xlmr",
-                              "method": "cosine", "target": "de", "seed": 1}},
+    "train": {
+        "batch_size": 8,
+        "target_batch_size": 8,
+        "device": "cpu",
+        "threads": 1,
+        "max_length": 32,
+        "eval_batch_size": 16,
+    },
+    "tables": {
+        "case_study": {
+            "task": "cls-books",
+            "encoder": "zsiw-test/tiny-xlmr",
+            "method": "cosine",
+            "target": "de",
+            "seed": 1,
+        }
+    },
 }
 
 
 def snakemake(workdir: Path, *args: str) -> str:
     out = subprocess.run(
-        ["snakemake", *args, "--snakefile", str(REPO / "Snakefile"), "--directory",
-         str(workdir), "--cores", "2", "--workflow-profile", str(REPO / "workflow/profiles/default"),
-         "--configfile", str(workdir / "tiny.yaml")],
-        capture_output=True, text=True, timeout=900,
+        [
+            "snakemake",
+            *args,
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            "--workflow-profile",
+            str(REPO / "workflow/profiles/default"),
+            "--configfile",
+            str(workdir / "tiny.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out.stdout + out.stderr
@@ -82,8 +109,10 @@ def test_mtime_rewrites_do_not_rerun(workdir):
 
 
 def test_changing_one_training_param_reruns_only_its_cells(workdir):
-    changed = {**TINY, "tasks": {**TINY["tasks"], "cls": {**TINY["tasks"]["cls"],
-                                                          "train": {"epochs": 2}}}}
+    changed = {
+        **TINY,
+        "tasks": {**TINY["tasks"], "cls": {**TINY["tasks"]["cls"], "train": {"epochs": 2}}},
+    }
     (workdir / "tiny.yaml").write_text(yaml.safe_dump(changed))
     try:
         log = snakemake(workdir, "-n")

@@ -15,8 +15,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -33,8 +33,7 @@ def spread(values: list[float]) -> dict[str, float]:
 
 def fmt(stats: dict[str, float], unit: str = "s", digits: int = 3) -> str:
     return (
-        f"{stats['median']:.{digits}f}{unit} "
-        f"[{stats['min']:.{digits}f}-{stats['max']:.{digits}f}]"
+        f"{stats['median']:.{digits}f}{unit} [{stats['min']:.{digits}f}-{stats['max']:.{digits}f}]"
     )
 
 
@@ -46,7 +45,7 @@ def synthetic_rows(n: int, length: int, seed: int, vocab: int = 5000) -> list[di
 
 
 def train_step(
-    model, optimizer, src: dict, tgt: dict | None, method: str, device: torch.device
+    model: Any, optimizer: Any, src: dict, tgt: dict | None, method: str, device: torch.device
 ) -> None:
     """One step of zsiw.train's loop (same calls, no logging)."""
     model.train()
@@ -55,6 +54,7 @@ def train_step(
     if method == "none":
         weights = weighting.uniform_weights(len(losses), device=device)
     else:
+        assert tgt is not None, "IW methods need a target batch"
         model.eval()
         with torch.no_grad():
             h_tgt = model.first_token(tgt["input_ids"].to(device), tgt["attention_mask"].to(device))
@@ -66,24 +66,22 @@ def train_step(
     optimizer.step()
 
 
-def time_calls(fn: Callable[[], None], reps: int, warmup: int = 1) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
-
-
 def bench_iw_overhead(
-    model_dir: Path, *, batch: int, length: int, reps: int, num_layers: int | None,
-    freeze_embeddings: bool, device: torch.device,
+    model_dir: Path,
+    *,
+    batch: int,
+    length: int,
+    reps: int,
+    num_layers: int | None,
+    freeze_embeddings: bool,
+    device: torch.device,
 ) -> dict:
     """Median step time per method on identical batches, interleaved, and ratios to none."""
     model = build_model(
-        model_dir, 2, token_level=False, num_layers=num_layers,
+        model_dir,
+        2,
+        token_level=False,
+        num_layers=num_layers,
         freeze_embeddings=freeze_embeddings,
     ).to(device)
     pad = int(model.encoder.config.pad_token_id or 0)
@@ -96,9 +94,9 @@ def bench_iw_overhead(
     forward_only = []
     for _ in range(reps):  # interleave methods so drift hits all alike
         for method in METHODS:
-            times[method] += time_calls(
-                lambda m=method: train_step(model, optimizer, src, tgt, m, device), 1, 0
-            )
+            t0 = time.perf_counter()
+            train_step(model, optimizer, src, tgt, method, device)
+            times[method].append(time.perf_counter() - t0)
         model.eval()
         with torch.no_grad():
             t0 = time.perf_counter()
@@ -127,19 +125,29 @@ def length_distribution(features_dir: Path | None, n: int, max_length: int) -> l
 
 
 def bench_loop_vs_reference(
-    model_dir: Path, lengths: list[int], *, batch: int, max_length: int, reps: int,
-    num_layers: int | None, freeze_embeddings: bool, device: torch.device,
+    model_dir: Path,
+    lengths: list[int],
+    *,
+    batch: int,
+    max_length: int,
+    reps: int,
+    num_layers: int | None,
+    freeze_embeddings: bool,
+    device: torch.device,
 ) -> dict:
     """Sequences/s of our batching (length-grouped, dynamic padding) against the reference
     Hugging Face example loop (random order, every batch padded to ``max_length``), on the
     same model, rows and batch size."""
     model = build_model(
-        model_dir, 2, token_level=False, num_layers=num_layers,
+        model_dir,
+        2,
+        token_level=False,
+        num_layers=num_layers,
         freeze_embeddings=freeze_embeddings,
     ).to(device)
     pad = int(model.encoder.config.pad_token_id or 0)
     g = torch.Generator().manual_seed(0)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"input_ids": torch.randint(5, 5000, (n,), generator=g).tolist(), "labels": i % 2}
         for i, n in enumerate(lengths)
     ]
@@ -186,7 +194,11 @@ def bench_tokenise(processed: dict[str, Path], model_dir: Path, out_root: Path) 
         t0 = time.perf_counter()
         build_features(path, model_dir, out_root / name, max_length=128)
         first = time.perf_counter() - t0
-        loads = time_calls(lambda n=name: load_from_disk(str(out_root / n)), 5, 0)
+        loads = []
+        for _ in range(5):
+            t1 = time.perf_counter()
+            load_from_disk(str(out_root / name))
+            loads.append(time.perf_counter() - t1)
         out[name] = {"tokenise_s": first, "cache_load_s": spread(loads)}
     return out
 
@@ -204,11 +216,17 @@ def peak_memory(model_dir: Path, method: str, batch: int, length: int, **kw) -> 
         "[b.train_step(m,o,s,t,a['method'],torch.device('cpu')) for _ in range(3)];"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
-    args = json.dumps({
-        "model": str(model_dir), "method": method, "batch": batch, "length": length,
-        "layers": kw.get("num_layers"), "freeze": kw.get("freeze_embeddings", False),
-        "threads": torch.get_num_threads(),
-    })
+    args = json.dumps(
+        {
+            "model": str(model_dir),
+            "method": method,
+            "batch": batch,
+            "length": length,
+            "layers": kw.get("num_layers"),
+            "freeze": kw.get("freeze_embeddings", False),
+            "threads": torch.get_num_threads(),
+        }
+    )
     out = subprocess.run([sys.executable, "-c", code, args], capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
@@ -264,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         fetch_encoder(DEMO_ENCODER_NAME, model_dir)
     reps = 5 if args.quick else 10
     # The demo's CPU settings in quick mode (4 of 12 layers, frozen word embeddings).
-    kw = {"num_layers": 4, "freeze_embeddings": True} if args.quick else {}
+    kw: dict[str, Any] = {"num_layers": 4, "freeze_embeddings": True} if args.quick else {}
     threads = torch.get_num_threads()
     report: dict = {"device": str(device), "threads": threads, "quick": args.quick, **kw}
     print(f"# zsiw bench on {device} ({threads} threads){' --quick' if args.quick else ''}")
@@ -284,12 +302,12 @@ def main(argv: list[str] | None = None) -> int:
         if (shared / "semeval2016").is_dir():
             from zsiw.data.prepare import prepare_dataset
 
-            for task, root, lang, extra in (
-                ("ote", shared / "semeval2016", "en", {}),
-                ("cls", shared / "webis-cls-10", "en", {"domain": "books"}),
+            for task, root, lang, domain in (
+                ("ote", shared / "semeval2016", "en", None),
+                ("cls", shared / "webis-cls-10", "en", "books"),
             ):
                 out = Path(tmp) / f"{task}-{lang}"
-                prepare_dataset(task, lang, root, out, Path(tmp) / f"{task}.json", **extra)
+                prepare_dataset(task, lang, root, out, Path(tmp) / f"{task}.json", domain=domain)
                 processed[f"{task}-{lang}"] = out
         tok = bench_tokenise(processed, model_dir, Path(tmp) / "feat") if processed else {}
         report["tokenise"] = tok
@@ -303,8 +321,13 @@ def main(argv: list[str] | None = None) -> int:
         n_rows = 96 if args.quick else 480
         lengths = length_distribution(feats if feats.exists() else None, n_rows, 128)
     loop = bench_loop_vs_reference(
-        model_dir, lengths, batch=batch, max_length=128, reps=max(3, reps // 2),
-        device=device, **kw,
+        model_dir,
+        lengths,
+        batch=batch,
+        max_length=128,
+        reps=max(3, reps // 2),
+        device=device,
+        **kw,
     )
     report["loop_vs_reference"] = loop
     print(f"\n## 2. Our loop vs the reference loop ({loop['n_rows']} rows, max length 128)")

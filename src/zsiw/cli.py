@@ -155,9 +155,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    sig = significance_table(
-        args.rows, args.runs_root, n_resamples=args.resamples, seed=args.seed
-    )
+    sig = significance_table(args.rows, args.runs_root, n_resamples=args.resamples, seed=args.seed)
     sig.to_csv(out / "significance.csv.tmp", index=False)
     (out / "significance.csv.tmp").replace(out / "significance.csv")
     (out / "scorecard.md.tmp").write_text(scorecard(args.rows, sig))

@@ -234,7 +234,10 @@ def read_q4_file(
         "unk_token_id": unk,
     }
 
-    shapes = {"emb.word": (vocab_size, hidden), "emb.pos": (max_pos, hidden)}
+    shapes: dict[str, tuple[int, ...]] = {
+        "emb.word": (vocab_size, hidden),
+        "emb.pos": (max_pos, hidden),
+    }
     shapes["emb.type"] = (type_vocab, hidden)
     for i in range(layers):
         for key in ("q", "k", "v", "ao"):

@@ -122,10 +122,16 @@ def evaluate_run(
         preds = predict(model, rows, batch_size=batch_size, pad_id=pad_id, device=dev)
         metrics = score_predictions(rows, preds, token_level=spec["token_level"])
         results.append(
-            {**train_info.get("cell", {}), "eval_lang": lang, "split": split, "n": len(rows),
-             **metrics, "score": main_score(metrics),
-             "source_dev_score": train_info.get("source_dev_score"),
-             "weight_dispersion": train_info.get("weight_dispersion", {})}
+            {
+                **train_info.get("cell", {}),
+                "eval_lang": lang,
+                "split": split,
+                "n": len(rows),
+                **metrics,
+                "score": main_score(metrics),
+                "source_dev_score": train_info.get("source_dev_score"),
+                "weight_dispersion": train_info.get("weight_dispersion", {}),
+            }
         )
         tmp = pred_dir / f"{lang}.jsonl.tmp"
         with open(tmp, "w") as fh:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -23,7 +24,7 @@ DEMO_PREFIX = "zsiw-demo/"
 TEST_PREFIX = "zsiw-test/"
 
 
-def load_encoder(model_dir: str | Path, *, num_layers: int | None = None) -> nn.Module:
+def load_encoder(model_dir: str | Path, *, num_layers: int | None = None) -> Any:
     """Load any Hugging Face encoder from a local directory, optionally keeping only its
     first ``num_layers`` transformer layers (a documented speed lever for CPU demos)."""
     from transformers import AutoModel
@@ -45,7 +46,7 @@ class TaskModel(nn.Module):
 
     def __init__(
         self,
-        encoder: nn.Module,
+        encoder: Any,
         num_labels: int,
         *,
         token_level: bool,
@@ -95,7 +96,9 @@ def per_instance_loss(
     if not token_level:
         return nn.functional.cross_entropy(logits, labels, reduction="none")
     flat = nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), reduction="none",
+        logits.reshape(-1, logits.shape[-1]),
+        labels.reshape(-1),
+        reduction="none",
         ignore_index=-100,
     ).reshape(labels.shape)
     mask = (labels != -100).float()
@@ -116,7 +119,10 @@ def build_model(
     if freeze_embeddings:
         encoder.get_input_embeddings().requires_grad_(False)
     return TaskModel(
-        encoder, num_labels, token_level=token_level, dropout=dropout,
+        encoder,
+        num_labels,
+        token_level=token_level,
+        dropout=dropout,
         representation=representation,
     )
 
@@ -134,9 +140,7 @@ def save_task_model(model: TaskModel, out_dir: Path, spec: dict) -> None:
     frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
     spec = {**spec, "frozen": sorted(frozen)}
     state = {
-        k: v.detach().cpu().contiguous()
-        for k, v in model.state_dict().items()
-        if k not in frozen
+        k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in frozen
     }
     tmp = out_dir / "model.safetensors.tmp"
     save_file(state, str(tmp))

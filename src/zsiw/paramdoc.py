@@ -57,7 +57,9 @@ def rows(node: dict, root: dict, prefix: str = "") -> list[tuple[str, str, str, 
         child = _resolve(child, root)
         name = f"{prefix}{key}"
         default = f"`{child['default']}`" if "default" in child else ""
-        out.append((name, _type(child, root), default, " ".join(child.get("description", "").split())))
+        out.append(
+            (name, _type(child, root), default, " ".join(child.get("description", "").split()))
+        )
         if child.get("type") == "object" or "properties" in child:
             out += rows(child, root, name + ".")
     return out

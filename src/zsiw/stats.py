@@ -9,8 +9,23 @@ from pathlib import Path
 import pandas as pd
 
 ROW_KEYS = (
-    "task", "task_group", "domain", "encoder", "method", "sources", "multi_source", "target",
-    "eval_lang", "seed", "score", "f1", "precision", "recall", "accuracy", "macro_f1", "n",
+    "task",
+    "task_group",
+    "domain",
+    "encoder",
+    "method",
+    "sources",
+    "multi_source",
+    "target",
+    "eval_lang",
+    "seed",
+    "score",
+    "f1",
+    "precision",
+    "recall",
+    "accuracy",
+    "macro_f1",
+    "n",
     "source_dev_score",
 )
 CELL_KEYS = ["task", "encoder", "method", "sources", "eval_lang"]

@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,7 +34,7 @@ import torch
 from zsiw import weighting
 from zsiw.batching import TargetStream, collate, length_grouped_batches
 from zsiw.evaluate import TAG_NAMES, main_score, predict, score_predictions
-from zsiw.models import build_model, per_instance_loss, save_task_model
+from zsiw.models import TaskModel, build_model, per_instance_loss, save_task_model
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def source_splits(
     return train, dev
 
 
-def pad_token_id(model: torch.nn.Module) -> int:
+def pad_token_id(model: TaskModel) -> int:
     """The encoder's padding id (from its config: loading the tokenizer costs seconds)."""
     pad = model.encoder.config.pad_token_id
     return 0 if pad is None else int(pad)
@@ -232,7 +233,13 @@ def train_cell(
         else contextlib.nullcontext()
     )
 
-    state = {"epoch": 0, "step": 0, "best_dev": -1.0, "best_epoch": -1, "dev_history": []}
+    state: dict[str, Any] = {
+        "epoch": 0,
+        "step": 0,
+        "best_dev": -1.0,
+        "best_epoch": -1,
+        "dev_history": [],
+    }
     dispersion_history: list[dict] = []
     log_lines: dict[str, list[str]] = {"train_log.jsonl": [], "weights_examples.jsonl": []}
     ckpt_path = out_dir / CHECKPOINT
@@ -263,6 +270,7 @@ def train_cell(
         "num_layers": settings.get("num_layers"),
         "label_names": LABEL_NAMES[task_group],
     }
+
     def write_line(handle, name: str, line: str) -> None:
         handle.write(line + "\n")
         log_lines[name].append(line + "\n")
@@ -292,6 +300,7 @@ def train_cell(
                 losses = per_instance_loss(logits, batch["labels"], token_level=token_level)
                 record = {"step": state["step"], "epoch": state["epoch"]}
                 if iw:
+                    assert target_stream is not None
                     tgt_idx, tgt = next(target_stream)
                     model.eval()  # no dropout: the target pass must not touch the RNG stream
                     with torch.no_grad(), autocast:
@@ -350,11 +359,19 @@ def train_cell(
                     eta = (total_steps - state["step"]) * len(rows) / max(rate, 1e-9)
                     log.info(
                         "step %d/%d epoch %d loss %.4f %.1f seq/s eta %.0fs",
-                        state["step"], total_steps, state["epoch"], float(loss.detach()), rate, eta,
+                        state["step"],
+                        total_steps,
+                        state["epoch"],
+                        float(loss.detach()),
+                        rate,
+                        eta,
                     )
             # End of epoch: model selection on the source dev set, then a checkpoint.
             dev_preds = predict(
-                model, dev_rows, batch_size=settings["eval_batch_size"], pad_id=pad_id,
+                model,
+                dev_rows,
+                batch_size=settings["eval_batch_size"],
+                pad_id=pad_id,
                 device=device,
             )
             dev_score = main_score(score_predictions(dev_rows, dev_preds, token_level=token_level))

@@ -83,7 +83,7 @@ def _same(a: str, b: str) -> tuple[bool, bool]:
 def _resolve(
     text: str, target: str, start: int, end: int, where: str, stats: dict
 ) -> tuple[int, int] | None:
-    """Return the ``str`` span of an explicit target, fixing known offset faults (see module doc)."""
+    """Return the ``str`` span of an explicit target, fixing known offset faults (module doc)."""
     if start < 0 or end < 0:
         span = _unique_occurrence(text, re.escape(target))
         if span is None and target.split():

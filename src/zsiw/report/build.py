@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -38,7 +39,7 @@ def write_tables(
         if not instances:
             texts[number] = placeholder(number, f"task {group} is not enabled in params.yaml")
             continue
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if group == "cls":
             kwargs["domains"] = [t.split("-", 1)[1] for t in instances]
         texts[number] = table_main(
@@ -76,8 +77,9 @@ def write_tables(
     return written
 
 
-def table_ablation(rows: pd.DataFrame, *, task: str, targets: list[str], encoders: list[str],
-                   methods: list[str]) -> str:
+def table_ablation(
+    rows: pd.DataFrame, *, task: str, targets: list[str], encoders: list[str], methods: list[str]
+) -> str:
     """Scoring functions side by side (beyond the paper): rows encoder x method, columns
     targets, mean ± std over seeds, single-source cells only."""
     from zsiw.report.tables import DECIMALS, encoder_label, format_cell
@@ -89,8 +91,11 @@ def table_ablation(rows: pd.DataFrame, *, task: str, targets: list[str], encoder
         for method in methods:
             cells = [
                 format_cell(
-                    data[(data["encoder"] == encoder) & (data["method"] == method)
-                         & (data["eval_lang"] == t)]["score"].tolist(),
+                    data[
+                        (data["encoder"] == encoder)
+                        & (data["method"] == method)
+                        & (data["eval_lang"] == t)
+                    ]["score"].tolist(),
                     DECIMALS[group],
                 )
                 for t in targets
@@ -119,7 +124,10 @@ def write_ablation(rows_csv: str | Path, spec: dict, out: Path) -> Path:
     else:
         task = ablation["tasks"][0]
         text = table_ablation(
-            rows, task=task, targets=spec["tasks"].get(task, []), encoders=spec["encoders"],
+            rows,
+            task=task,
+            targets=spec["tasks"].get(task, []),
+            encoders=spec["encoders"],
             methods=["none", "cosine", *ablation["methods"]],
         )
     tmp = out.with_name(out.name + ".tmp")
