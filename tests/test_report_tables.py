@@ -367,3 +367,49 @@ def test_wrap_document_compiles(frame: pd.DataFrame, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "tables.pdf").is_file()
+
+
+def test_significant_iw_cells_are_starred(frame: pd.DataFrame, tmp_path) -> None:
+    from zsiw.report.build import significant_cells
+
+    sig = pd.DataFrame(
+        [
+            {
+                "task": "ote",
+                "encoder": MBERT,
+                "eval_lang": "ru",
+                "delta": 0.06,
+                "significant": True,
+            },
+            {
+                "task": "ote",
+                "encoder": MBERT,
+                "eval_lang": "es",
+                "delta": -0.02,
+                "significant": True,
+            },
+            {
+                "task": "cls-books",
+                "encoder": MBERT,
+                "eval_lang": "de",
+                "delta": 0.1,
+                "significant": True,
+            },
+            {
+                "task": "cls-books",
+                "encoder": MBERT,
+                "eval_lang": "fr",
+                "delta": 0.1,
+                "significant": False,
+            },
+        ]
+    )
+    sig.to_csv(tmp_path / "sig.csv", index=False)
+    marks = significant_cells(tmp_path / "sig.csv", "ote")
+    assert marks == {(MBERT, "ru")}  # a significant *loss* is not a gain
+    assert significant_cells(tmp_path / "sig.csv", "cls") == set()  # fr not significant
+    latex = table_main(frame, "ote", targets=["es", "ru"], encoders=[MBERT], significant=marks)
+    rows = _body_rows(latex)
+    assert rows["mBERT+IW"] == [r"$0.690 \pm 0.000$", r"$0.680 \pm 0.028$$^{*}$"]
+    assert rows["mBERT"] == [r"$0.710 \pm 0.014$", r"$0.620 \pm 0.028$"]  # plain rows never
+    _assert_well_formed(latex)

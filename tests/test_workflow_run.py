@@ -122,3 +122,37 @@ def test_changing_one_training_param_reruns_only_its_cells(workdir):
     assert jobs["train"] == 2 and jobs["evaluate"] == 2  # the two cls-books cells only
     assert "task=ote" not in log.split("Job stats")[0].replace("tokenise", "")
     assert "tokenise" not in jobs and "prepare_dataset" not in jobs
+
+
+def test_snakemake_report_collects_tables_plots_and_scorecard(workdir):
+    html = workdir / "report.html"
+    snakemake(workdir, "--report", str(html))
+    text = html.read_text(errors="replace")
+    for name in (
+        "scorecard.md",
+        "table1.tex",
+        "table5.tex",
+        "ablation.tex",
+        "iw_vs_plain_ote.png",
+        "weight_dispersion.png",
+        "training_curves.png",
+    ):
+        assert name in text, name
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not on PATH")
+def test_generated_tables_compile_with_pdflatex(workdir, tmp_path):
+    from zsiw.report.tables import wrap_document
+
+    tables = sorted((workdir / "results/tables").glob("*.tex"))
+    assert len(tables) == 6
+    (tmp_path / "all.tex").write_text(wrap_document(*(t.read_text() for t in tables)))
+    out = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert (tmp_path / "all.pdf").stat().st_size > 0

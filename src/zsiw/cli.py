@@ -143,7 +143,9 @@ def cmd_tables(args: argparse.Namespace) -> None:
     from zsiw.report.build import write_ablation, write_tables
 
     out = Path(args.out_dir)
-    write_tables(args.rows, args.config, out, case_study=args.case_study)
+    write_tables(
+        args.rows, args.config, out, case_study=args.case_study, significance=args.significance
+    )
     write_ablation(args.rows, args.config, out / "ablation.tex")
 
 
@@ -261,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", required=True, help="per-seed CSV from `zsiw aggregate`")
     p.add_argument("--config", type=_json, required=True)
     p.add_argument("--case-study", default=None, help="weights_examples.jsonl for Table 5")
+    p.add_argument("--significance", default=None, help="significance.csv of `zsiw report`")
     p.add_argument("--out-dir", required=True)
     p.set_defaults(func=cmd_tables)
     return parser

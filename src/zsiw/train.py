@@ -196,7 +196,9 @@ def train_cell(
         dropout=settings["dropout"],
         num_layers=settings.get("num_layers"),
         freeze_embeddings=settings.get("freeze_embeddings", False),
-        representation=settings.get("representation", "first_token"),
+        representation="mean"
+        if method == "cosine_mean"
+        else settings.get("representation", "first_token"),
     ).to(device)
     pad_id = pad_token_id(model)
     source_gen = torch.Generator().manual_seed(seed)
@@ -312,8 +314,14 @@ def train_cell(
                         pool.update(h_target)
                         scores = pool.scores(h_source)
                     else:
-                        scores = weighting.pairwise_scores(h_source, h_target, method)
-                    weights = weighting.normalise(scores.sum(dim=1), settings.get("temperature"))
+                        score = weighting.VARIANT_OF.get(method, method)
+                        scores = weighting.pairwise_scores(h_source, h_target, score)
+                    temperature = (
+                        settings.get("softmax_temperature", 0.05)
+                        if method == "cosine_softmax"
+                        else settings.get("temperature")
+                    )
+                    weights = weighting.normalise(scores.sum(dim=1), temperature)
                     disp = weighting.dispersion(weights)
                     record.update(disp)
                     if logged_examples < settings.get("weights_log_batches", 0):

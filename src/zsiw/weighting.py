@@ -42,6 +42,9 @@ import torch
 
 SCORES = ("cosine", "euclidean", "coral", "cosine_centred")
 POOL_SCORES = ("cosine_pool",)
+# Method names that are the paper's cosine score with one thing changed (see train.py):
+# softmax normalisation at a temperature, or mean-pooled instead of first-token vectors.
+VARIANT_OF = {"cosine_softmax": "cosine", "cosine_mean": "cosine"}
 
 
 def pairwise_scores(source: torch.Tensor, target: torch.Tensor, method: str) -> torch.Tensor:

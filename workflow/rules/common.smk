@@ -26,7 +26,7 @@ def run_file(name):
 wildcard_constraints:
     task=r"ote|mldoc|cls-[a-z]+",
     encoder=r"[^/]+",
-    method=r"none|cosine|euclidean|coral|cosine_centred|cosine_pool",
+    method=r"none|cosine|euclidean|coral|cosine_centred|cosine_pool|cosine_softmax|cosine_mean",
     sources=r"[a-z]{2}(\+[a-z]{2})*",
     target=r"[a-z]{2}|all",
     seed=r"\d+",

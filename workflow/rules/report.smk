@@ -25,6 +25,7 @@ rule aggregate:
 rule tables:
     input:
         rows="results/metrics/per_seed.csv",
+        significance="results/report/significance.csv",
         case_study=case_study_log(),
     output:
         [report(t, caption="../report/tables.rst", category="Tables") for t in all_tables()],
@@ -39,6 +40,7 @@ rule tables:
         ),
     shell:
         "zsiw tables --rows {input.rows} --config {params.spec:q} {params.case_study}"
+        " --significance {input.significance}"
         " --out-dir results/tables > {log} 2>&1"
 
 

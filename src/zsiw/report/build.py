@@ -27,8 +27,32 @@ def placeholder(number: int, reason: str) -> str:
     )
 
 
+def significant_cells(significance_csv: str | Path | None, group: str) -> set[tuple[str, str]]:
+    """``(encoder, column)`` pairs whose IW gain is significant and positive; for cls the
+    column is the domain, marked only when every language of it is."""
+    if not significance_csv or not Path(significance_csv).exists():
+        return set()
+    sig = pd.read_csv(significance_csv)
+    if sig.empty:
+        return set()
+    sig = sig[sig["task"].str.split("-").str[0] == group]
+    good = sig["significant"].astype(bool) & (sig["delta"] > 0)
+    if group != "cls":
+        return {(e, lang) for e, lang in zip(sig[good]["encoder"], sig[good]["eval_lang"])}
+    out = set()
+    for (encoder, task), part in sig.assign(good=good).groupby(["encoder", "task"]):
+        if part["good"].all():
+            out.add((encoder, task.split("-", 1)[1]))
+    return out
+
+
 def write_tables(
-    rows_csv: str | Path, spec: dict, out_dir: Path, *, case_study: str | Path | None = None
+    rows_csv: str | Path,
+    spec: dict,
+    out_dir: Path,
+    *,
+    case_study: str | Path | None = None,
+    significance: str | Path | None = None,
 ) -> list[Path]:
     """Write ``table1.tex`` ... ``table5.tex`` into ``out_dir`` (each atomically)."""
     rows = pd.read_csv(rows_csv)
@@ -48,6 +72,7 @@ def write_tables(
             targets=tasks[instances[0]],
             encoders=spec["encoders"],
             iw_method=spec["iw_method"],
+            significant=significant_cells(significance, group),
             **kwargs,
         )
     multi = spec.get("multi_source") or {}
