@@ -413,3 +413,20 @@ def test_significant_iw_cells_are_starred(frame: pd.DataFrame, tmp_path) -> None
     assert rows["mBERT+IW"] == [r"$0.690 \pm 0.000$", r"$0.680 \pm 0.028$$^{*}$"]
     assert rows["mBERT"] == [r"$0.710 \pm 0.014$", r"$0.620 \pm 0.028$"]  # plain rows never
     _assert_well_formed(latex)
+
+
+def test_dispersion_footnote_under_the_tabular(frame: pd.DataFrame) -> None:
+    from zsiw.report.build import add_note, dispersion_note
+
+    data = frame.copy()
+    iw = data["method"] == "cosine"
+    data.loc[iw, "w_ess_ratio_mean"] = 0.9990
+    data.loc[iw, "w_ess_ratio_min"] = 0.9900
+    data.loc[iw, "w_n_max_mean"] = 1.010
+    data.loc[iw, "w_n_max_max"] = 1.200
+    note = dispersion_note(data, "ote", "cosine")
+    assert "ESS/$n$ mean 0.9990 (lowest step 0.9900)" in note and "highest step 1.200" in note
+    latex = add_note(table_main(data, "ote", targets=["es"], encoders=[MBERT]), note)
+    assert latex.index(note) > latex.index(r"\end{tabular}")
+    _assert_well_formed(latex)
+    assert dispersion_note(frame, "ote", "cosine") is None  # no dispersion columns

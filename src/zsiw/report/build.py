@@ -18,6 +18,35 @@ from zsiw.report.tables import (
 TABLE_TASKS = {1: "ote", 2: "mldoc", 3: "cls"}
 
 
+def dispersion_note(rows: pd.DataFrame, group: str, iw_method: str) -> str | None:
+    """A footnote on how far the IW weights were from uniform in this table's IW runs.
+
+    ``ess/n`` is the effective sample size over the batch size (1 = uniform weights) and
+    ``n max w`` the batch size times the largest weight, per step, summarised over runs.
+    """
+    if "w_ess_ratio_mean" not in rows.columns:
+        return None
+    part = rows[(rows["task"].str.split("-").str[0] == group) & (rows["method"] == iw_method)]
+    part = part.dropna(subset=["w_ess_ratio_mean"])
+    if part.empty:
+        return None
+    return (
+        f"IW weight dispersion over {part['seed'].nunique()} seed(s): ESS/$n$ mean "
+        f"{part['w_ess_ratio_mean'].mean():.4f} (lowest step {part['w_ess_ratio_min'].min():.4f}); "
+        f"$n\\cdot\\max w$ mean {part['w_n_max_mean'].mean():.3f} "
+        f"(highest step {part['w_n_max_max'].max():.3f}); 1 = uniform weights."
+    )
+
+
+def add_note(latex: str, note: str | None) -> str:
+    """Put a footnote line under the tabular of a generated table."""
+    if not note:
+        return latex
+    return latex.replace(
+        "\\end{tabular}\n", f"\\end{{tabular}}\n\\par\\smallskip{{\\footnotesize {note}\\par}}\n", 1
+    )
+
+
 def placeholder(number: int, reason: str) -> str:
     """A compilable table that says why it is empty, so a partial grid still builds."""
     return (
@@ -66,7 +95,7 @@ def write_tables(
         kwargs: dict[str, Any] = {}
         if group == "cls":
             kwargs["domains"] = [t.split("-", 1)[1] for t in instances]
-        texts[number] = table_main(
+        latex = table_main(
             rows,
             group,
             targets=tasks[instances[0]],
@@ -75,6 +104,7 @@ def write_tables(
             significant=significant_cells(significance, group),
             **kwargs,
         )
+        texts[number] = add_note(latex, dispersion_note(rows, group, spec["iw_method"]))
     multi = spec.get("multi_source") or {}
     if multi and "ote" in tasks:
         texts[4] = table_multisource(
