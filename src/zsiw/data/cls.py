@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from zsiw.data.errors import DataFormatError
+from zsiw.data.errors import DataFormatError, load_xml
 
 LABELS = ("negative", "positive")
 STAT_KEYS = (
@@ -49,17 +49,7 @@ def rating_to_label(rating: str, where: str) -> str | None:
 
 
 def _load(path: Path) -> ET.Element:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: Webis-CLS-10 review file not found")
-    if not path.read_bytes().strip():
-        raise DataFormatError(f"{path}: file is empty")
-    try:
-        return ET.parse(path).getroot()
-    except ET.ParseError as exc:
-        line, col = exc.position
-        raise DataFormatError(
-            f"{path}: malformed or truncated XML at line {line}, column {col}: {exc}"
-        ) from exc
+    return load_xml(path, "Webis-CLS-10 review")
 
 
 def parse_cls_review(path: str | Path, *, labelled: bool = True) -> tuple[list[dict], dict]:

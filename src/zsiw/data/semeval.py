@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from zsiw.data.errors import DataFormatError
+from zsiw.data.errors import DataFormatError, load_xml
 
 log = logging.getLogger(__name__)
 
@@ -164,18 +164,7 @@ def _tag(
 
 
 def _load(path: Path) -> ET.Element:
-    """Parse ``path``; raise :class:`DataFormatError` naming the file (and line) on any fault."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: SemEval XML file not found")
-    if not path.read_bytes().strip():
-        raise DataFormatError(f"{path}: file is empty")
-    try:
-        return ET.parse(path).getroot()
-    except ET.ParseError as exc:
-        line, col = exc.position
-        raise DataFormatError(
-            f"{path}: malformed or truncated XML at line {line}, column {col}: {exc}"
-        ) from exc
+    return load_xml(path, "SemEval XML")
 
 
 def parse_semeval_xml(path: str | Path) -> tuple[list[dict], dict]:

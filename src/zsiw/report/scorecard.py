@@ -25,6 +25,7 @@ import pandas as pd
 
 from zsiw.paper import canonical_encoder, load_paper_results, paper_value
 from zsiw.plan import PLAIN
+from zsiw.report.tables import prepare_results, seed_scores
 
 __all__ = ["scorecard", "scorecard_rows"]
 
@@ -63,23 +64,10 @@ def _md(text: Any) -> str:
 
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    """Fill derivable columns (task_group, domain, sources, multi_source) of a results frame."""
-    out = frame.copy()
-    if "task_group" not in out.columns:
-        out["task_group"] = out["task"].astype(str).str.split("-").str[0]
-    out["domain"] = [t.split("-", 1)[1] if "-" in t else "" for t in out["task"].astype(str)]
-    if "sources" not in out.columns:
-        out["sources"] = "en"
-    out["sources"] = out["sources"].astype(str)
-    if "multi_source" not in out.columns:
-        out["multi_source"] = out["sources"].str.contains("+", regex=False)
-    out["multi_source"] = out["multi_source"].fillna(False).astype(bool)
-    out["score"] = out["score"].astype(float)
+    """The tables' column filling, with an empty-string domain for tasks without one."""
+    out = prepare_results(frame)
+    out["domain"] = out["domain"].fillna("")
     return out
-
-
-def _seed_scores(rows: pd.DataFrame) -> pd.Series:
-    return rows.groupby("seed")["score"].mean()
 
 
 def _sign(x: float) -> int:
@@ -123,7 +111,7 @@ def scorecard_rows(
         }
         if group == "cls":
             langs = sorted(lang for lang in rows["eval_lang"].unique() if lang != "en")
-            per_lang = {lang: _seed_scores(rows[rows["eval_lang"] == lang]) for lang in langs}
+            per_lang = {lang: seed_scores(rows[rows["eval_lang"] == lang]) for lang in langs}
             if not per_lang:
                 continue
             complete = pd.concat(per_lang, axis=1).dropna()
@@ -154,7 +142,7 @@ def scorecard_rows(
             )
         else:
             for lang, lang_rows in rows.groupby("eval_lang", sort=False):
-                mean, std, n_seeds = _stats(_seed_scores(lang_rows))
+                mean, std, n_seeds = _stats(seed_scores(lang_rows))
                 pv = paper_value(group, encoder, method, str(lang), multi_source=bool(multi))
                 units.append(
                     {

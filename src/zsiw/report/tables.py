@@ -102,7 +102,7 @@ def _fmt_delta(delta: float, decimals: int) -> str:
 # --------------------------------------------------------------------------- data access
 
 
-def _prepare(df: pd.DataFrame) -> pd.DataFrame:
+def prepare_results(df: pd.DataFrame) -> pd.DataFrame:
     """Fill the derivable columns so hand-made or older frames work too."""
     required = {"encoder", "method", "eval_lang", "seed", "score"}
     missing = required - set(df.columns)
@@ -131,7 +131,7 @@ def _prepare(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _seed_scores(rows: pd.DataFrame) -> pd.Series:
+def seed_scores(rows: pd.DataFrame) -> pd.Series:
     """Per-seed score (duplicate rows of one seed are averaged first)."""
     return rows.groupby("seed")["score"].mean()
 
@@ -158,7 +158,7 @@ def _select(
 
 def _target_cell(rows: pd.DataFrame, target: str, decimals: int) -> tuple[str, float | None, int]:
     """Cell text, mean (for the paper delta) and number of seeds for one eval language."""
-    seeds = _seed_scores(rows[rows["eval_lang"] == target])
+    seeds = seed_scores(rows[rows["eval_lang"] == target])
     if seeds.empty:
         return MISSING, None, 0
     return format_cell(seeds.tolist(), decimals), float(seeds.mean()), len(seeds)
@@ -173,7 +173,7 @@ def _domain_cell(
     that have every language; a domain missing any language is left empty rather than
     averaged over fewer languages, which would not be comparable.
     """
-    per_lang = {t: _seed_scores(rows[rows["eval_lang"] == t]) for t in targets}
+    per_lang = {t: seed_scores(rows[rows["eval_lang"] == t]) for t in targets}
     if not targets or any(s.empty for s in per_lang.values()):
         return MISSING, None, 0
     mean = float(np.mean([s.mean() for s in per_lang.values()]))
@@ -284,7 +284,7 @@ def table_main(
     """
     if task_group not in DECIMALS:
         raise ValueError(f"unknown task group {task_group!r}; expected one of {list(DECIMALS)}")
-    data = _prepare(df)
+    data = prepare_results(df)
     decimals = DECIMALS[task_group]
     targets = list(targets)
     is_cls = task_group == "cls"
@@ -406,7 +406,7 @@ def table_multisource(
     If several multi-source runs exist for a target, the one with the most source languages
     is shown, matching the paper's "union of all other available languages".
     """
-    data = _prepare(df)
+    data = prepare_results(df)
     decimals = DECIMALS["ote"]
     targets = list(targets)
     specs = [
