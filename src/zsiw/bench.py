@@ -72,9 +72,9 @@ def bench_iw_overhead(
     batch: int,
     length: int,
     reps: int,
-    num_layers: int | None,
-    freeze_embeddings: bool,
     device: torch.device,
+    num_layers: int | None = None,
+    freeze_embeddings: bool = False,
 ) -> dict:
     """Median step time per method on identical batches, interleaved, and ratios to none."""
     model = build_model(
@@ -131,9 +131,9 @@ def bench_loop_vs_reference(
     batch: int,
     max_length: int,
     reps: int,
-    num_layers: int | None,
-    freeze_embeddings: bool,
     device: torch.device,
+    num_layers: int | None = None,
+    freeze_embeddings: bool = False,
 ) -> dict:
     """Sequences/s of our batching (length-grouped, dynamic padding) against the reference
     Hugging Face example loop (random order, every batch padded to ``max_length``), on the
