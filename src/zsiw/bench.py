@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         lengths,
         batch=batch,
         max_length=128,
-        reps=max(3, reps // 2),
+        reps=reps,
         device=device,
         **kw,
     )

@@ -149,6 +149,20 @@ def cmd_tables(args: argparse.Namespace) -> None:
     write_ablation(args.rows, args.config, out / "ablation.tex")
 
 
+def cmd_study(args: argparse.Namespace) -> None:
+    from zsiw.report.study import write_study
+
+    rows = write_study(
+        args.metrics,
+        args.runs_root,
+        args.table,
+        args.findings,
+        n_resamples=args.resamples,
+        seed=args.seed,
+    )
+    logging.info("study: %d comparisons", len(rows))
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     """Significance tests, the reproduction scorecard and the plots."""
     from zsiw.report.plots import plot_iw_vs_plain, plot_training_curves, plot_weight_dispersion
@@ -256,6 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--logs", nargs="*", default=[], help="train_log.jsonl of every cell")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("study", help="the IW study table and findings")
+    p.add_argument("--metrics", nargs="+", required=True)
+    p.add_argument("--runs-root", default="results/runs")
+    p.add_argument("--table", default="results/tables/study_iw.tex")
+    p.add_argument("--findings", default="docs/findings.md")
+    p.add_argument("--resamples", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_study)
 
     sub.add_parser("bench", help="benchmarks: IW overhead, loop, cache, cost, memory")
 

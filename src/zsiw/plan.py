@@ -155,6 +155,21 @@ def cells(config: dict) -> list[Cell]:
     return sorted(out)
 
 
+def study_cells(config: dict) -> list[Cell]:
+    """The IW study grid (`snakemake study_iw`): plain and every study method, paired seeds."""
+    study = config.get("study") or {}
+    src = config["source_lang"]
+    out: set[Cell] = set()
+    for task in study.get("tasks", []):
+        for encoder in config["encoders"]:
+            for seed in study["seeds"]:
+                out.add(Cell(task, encoder, PLAIN, (src,), ALL_TARGETS, seed))
+                for method in study["methods"]:
+                    for tgt in targets(config, task):
+                        out.add(Cell(task, encoder, method, (src,), tgt, seed))
+    return sorted(out)
+
+
 def eval_langs(config: dict, cell: Cell) -> list[str]:
     """Languages a cell is tested on: a plain cell on the source and every target."""
     if cell.target == ALL_TARGETS:

@@ -6,6 +6,7 @@ localrules:
     aggregate,
     tables,
     report,
+    study_iw,
 
 
 rule aggregate:
@@ -70,3 +71,21 @@ rule report:
     shell:
         "zsiw report --rows {input.rows} --resamples {params.resamples} --seed {params.seed}"
         " --logs {input.logs} > {log} 2>&1"
+
+
+rule study_iw:
+    input:
+        [str(plan.metrics_path(cell)) for cell in plan.study_cells(config)],
+    output:
+        table="results/tables/study_iw.tex",
+        findings="docs/findings.md",
+    log:
+        "logs/study_iw.log",
+    conda:
+        "../envs/zsiw.yaml"
+    params:
+        resamples=config.get("report", {}).get("bootstrap_resamples", 1000),
+        seed=config.get("report", {}).get("bootstrap_seed", 0),
+    shell:
+        "zsiw study --metrics {input} --table {output.table} --findings {output.findings}"
+        " --resamples {params.resamples} --seed {params.seed} > {log} 2>&1"
