@@ -116,3 +116,19 @@ def test_malformed_empty_and_truncated_files(tmp_path):
     cut.write_bytes(full[: len(full) - 30])
     with pytest.raises(DataFormatError, match=r"cut\.review.*line \d+"):
         parse_cls_review(cut)
+
+
+def test_nan_rating_missing_rating_and_no_items_are_errors(tmp_path):
+    from zsiw.data.cls import parse_cls_review, rating_to_label
+    from zsiw.data.errors import DataFormatError
+
+    with pytest.raises(DataFormatError, match="x: rating 'nan' is not a number"):
+        rating_to_label("nan", "x")
+    no_rating = tmp_path / "train.review"
+    no_rating.write_text("<items><item><summary>s</summary><text>t</text></item></items>")
+    with pytest.raises(DataFormatError, match=r"train\.review: item 0: no <rating> element"):
+        parse_cls_review(no_rating)
+    empty = tmp_path / "test.review"
+    empty.write_text("<items></items>")
+    with pytest.raises(DataFormatError, match=r"test\.review: no <item> elements"):
+        parse_cls_review(empty)

@@ -115,3 +115,19 @@ def test_missing_mldoc_explains_how_to_obtain_it(tmp_path):
 def test_unknown_language(tmp_path):
     with pytest.raises(ValueError, match="unknown MLDoc language"):
         mldoc_paths(tmp_path, "xx")
+
+
+def test_bytes_literal_that_does_not_decode_and_non_utf8_file(tmp_path):
+    from zsiw.data.errors import DataFormatError
+    from zsiw.data.mldoc import parse_mldoc_file
+
+    bad_literal = tmp_path / "a.train"
+    bad_literal.write_text("CCAT\tb'\\xff\\xfe not utf-8'\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"a\.train.*cannot decode bytes literal"):
+        parse_mldoc_file(bad_literal)
+    latin = tmp_path / "b.train"
+    latin.write_bytes("CCAT\tcaf\xe9\n".encode("latin-1"))
+    with pytest.raises(DataFormatError, match=r"b\.train: not valid UTF-8"):
+        parse_mldoc_file(latin)
+    with pytest.raises(FileNotFoundError, match="MLDoc file not found"):
+        parse_mldoc_file(tmp_path / "missing.train")

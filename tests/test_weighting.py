@@ -138,3 +138,41 @@ def test_low_temperature_moves_weights_far_from_uniform():
     raw = pairwise_scores(SRC, TGT, "cosine").sum(dim=1)
     d = dispersion(normalise(raw, temperature=0.05))
     assert d["ess_ratio"] < 0.6 and d["n_max"] > 1.9
+
+
+def test_target_pool_validation_and_state_round_trip():
+    from zsiw.weighting import TargetPool
+
+    with pytest.raises(ValueError, match="momentum"):
+        TargetPool(momentum=1.0)
+    pool = TargetPool(0.5)
+    with pytest.raises(RuntimeError, match="before any update"):
+        pool.scores(torch.ones(1, 2))
+    pool.update(torch.tensor([[2.0, 0.0]]))
+    other = TargetPool(0.1)
+    other.load_state_dict(pool.state_dict())
+    assert other.momentum == 0.5 and other.mean.tolist() == [2.0, 0.0]
+
+
+def test_degenerate_raw_weights_fall_back_to_uniform():
+    assert normalise(torch.zeros(4)).tolist() == [0.25] * 4
+    assert normalise(torch.tensor([1.0, float("nan")])).tolist() == [0.5, 0.5]
+
+
+def test_weighted_loss_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="differ in shape"):
+        weighted_loss(torch.ones(3), torch.ones(2) / 2)
+
+
+def test_per_instance_losses_by_hand():
+    from zsiw.losses import per_instance_loss
+
+    # classification: cross-entropy of each row
+    logits = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    got = per_instance_loss(logits, torch.tensor([0, 1]), token_level=False)
+    assert got.tolist() == pytest.approx([math.log(2), math.log(1 + math.e**2)], abs=1e-6)
+    # tagging: mean over each sentence's labelled tokens; -100 positions are ignored
+    tok = torch.zeros(2, 3, 3)  # uniform logits: every token costs log 3
+    labels = torch.tensor([[-100, 0, 1], [-100, -100, -100]])
+    got = per_instance_loss(tok, labels, token_level=True)
+    assert got.tolist() == pytest.approx([math.log(3), 0.0], abs=1e-6)

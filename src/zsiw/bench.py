@@ -22,7 +22,8 @@ import torch
 
 from zsiw import weighting
 from zsiw.batching import collate, length_grouped_batches
-from zsiw.models import build_model, per_instance_loss
+from zsiw.losses import per_instance_loss
+from zsiw.models import build_model
 
 METHODS = ("none", "cosine", "euclidean", "coral")
 

@@ -34,7 +34,8 @@ import torch
 from zsiw import weighting
 from zsiw.batching import TargetStream, collate, length_grouped_batches
 from zsiw.evaluate import TAG_NAMES, main_score, predict, score_predictions
-from zsiw.models import TaskModel, build_model, per_instance_loss, save_task_model
+from zsiw.losses import per_instance_loss
+from zsiw.models import TaskModel, build_model, save_task_model
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,69 @@
+"""zsiw bench's arithmetic (the timings themselves are printed, never asserted)."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from zsiw import plan
+from zsiw.bench import cost_model, fmt, main, spread
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_spread_and_format():
+    s = spread([3.0, 1.0, 2.0, 10.0, 4.0])
+    assert s == {"median": 3.0, "min": 1.0, "max": 10.0}
+    assert fmt(s) == "3.000s [1.000-10.000]"
+
+
+def test_cost_model_counts_cells_and_steps_by_hand():
+    config = yaml.safe_load((REPO / "params.yaml").read_text())
+    # 1 s per step for every method and task length
+    seconds = {
+        f"{plan.task_group(t)}@{plan.train_settings(config, t)['max_length']}/{m}": 1.0
+        for t in plan.tasks(config)
+        for m in ("none", "cosine", "euclidean", "coral")
+    }
+    costs = cost_model(config, seconds, {"ote": 2000, "mldoc": 1000, "cls": 2000})
+    cells = plan.cells(config)
+    assert costs["mldoc"]["cells"] == sum(c.task == "mldoc" for c in cells) == 48
+    # mldoc: 48 single-source cells x 3 epochs x ceil(1000 / 32) = 32 steps, 1 s each
+    assert costs["mldoc"]["hours"] == pytest.approx(48 * 3 * math.ceil(1000 / 32) / 3600)
+    # multi-source OTE cells train on 4 languages' data: 4x the steps of a single-source cell
+    ote = [c for c in cells if c.task == "ote"]
+    steps = sum(5 * math.ceil(2000 * len(c.sources) / 32) for c in ote)
+    assert costs["ote"]["hours"] == pytest.approx(steps / 3600)
+
+
+@pytest.mark.slow
+def test_quick_bench_on_the_tiny_encoder_writes_every_figure(tiny_encoder, tmp_path):
+    out = tmp_path / "bench.json"
+    assert (
+        main(
+            [
+                "--quick",
+                "--model",
+                str(tiny_encoder),
+                "--out",
+                str(out),
+                "--params",
+                str(REPO / "params.yaml"),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    report = json.loads(out.read_text())
+    iw = report["iw_overhead"]
+    assert set(iw["ratio_to_none"]) == {"none", "cosine", "euclidean", "coral"}
+    assert iw["ratio_to_none"]["none"] == 1.0 and iw["floor_ratio"] > 1.0
+    assert (
+        report["loop_vs_reference"]["padding_reference"]
+        > report["loop_vs_reference"]["padding_ours"]
+    )
+    assert {"ote", "mldoc", "cls"} <= set(report["cost_model"])
+    assert set(report["peak_rss_mb"]) == {"none", "cosine"}
