@@ -67,6 +67,17 @@ def train_step(
     optimizer.step()
 
 
+def _model_and_optimizer(
+    model_dir: Path, device: torch.device, num_layers: int | None, freeze_embeddings: bool
+) -> tuple[Any, torch.optim.Optimizer, int]:
+    """The benchmarked classifier, its AdamW over the trainable parameters, and the pad id."""
+    model = build_model(
+        model_dir, 2, token_level=False, num_layers=num_layers, freeze_embeddings=freeze_embeddings
+    ).to(device)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    return model, optimizer, int(model.encoder.config.pad_token_id or 0)
+
+
 def bench_iw_overhead(
     model_dir: Path,
     *,
@@ -78,17 +89,9 @@ def bench_iw_overhead(
     freeze_embeddings: bool = False,
 ) -> dict:
     """Median step time per method on identical batches, interleaved, and ratios to none."""
-    model = build_model(
-        model_dir,
-        2,
-        token_level=False,
-        num_layers=num_layers,
-        freeze_embeddings=freeze_embeddings,
-    ).to(device)
-    pad = int(model.encoder.config.pad_token_id or 0)
+    model, optimizer, pad = _model_and_optimizer(model_dir, device, num_layers, freeze_embeddings)
     src = collate(synthetic_rows(batch, length, 1), pad)
     tgt = collate(synthetic_rows(batch, length, 2), pad, with_labels=False)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     times: dict[str, list[float]] = {m: [] for m in METHODS}
     for method in METHODS:  # warm-up
         train_step(model, optimizer, src, tgt, method, device)
@@ -139,20 +142,12 @@ def bench_loop_vs_reference(
     """Sequences/s of our batching (length-grouped, dynamic padding) against the reference
     Hugging Face example loop (random order, every batch padded to ``max_length``), on the
     same model, rows and batch size."""
-    model = build_model(
-        model_dir,
-        2,
-        token_level=False,
-        num_layers=num_layers,
-        freeze_embeddings=freeze_embeddings,
-    ).to(device)
-    pad = int(model.encoder.config.pad_token_id or 0)
+    model, optimizer, pad = _model_and_optimizer(model_dir, device, num_layers, freeze_embeddings)
     g = torch.Generator().manual_seed(0)
     rows: list[dict[str, Any]] = [
         {"input_ids": torch.randint(5, 5000, (n,), generator=g).tolist(), "labels": i % 2}
         for i, n in enumerate(lengths)
     ]
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     ours = length_grouped_batches(lengths, batch, torch.Generator().manual_seed(1))
     perm = torch.randperm(len(rows), generator=torch.Generator().manual_seed(1)).tolist()
     reference = [perm[i : i + batch] for i in range(0, len(perm), batch)]
@@ -209,11 +204,9 @@ def peak_memory(model_dir: Path, method: str, batch: int, length: int, **kw) -> 
     code = (
         "import json,resource,sys,torch;from pathlib import Path;from zsiw import bench as b;"
         "a=json.loads(sys.argv[1]);torch.set_num_threads(a['threads']);"
-        "m=b.build_model(Path(a['model']),2,token_level=False,num_layers=a['layers'],"
-        "freeze_embeddings=a['freeze']);p=int(m.encoder.config.pad_token_id or 0);"
-        "s=b.collate(b.synthetic_rows(a['batch'],a['length'],1),p);"
+        "m,o,p=b._model_and_optimizer(Path(a['model']),torch.device('cpu'),a['layers'],"
+        "a['freeze']);s=b.collate(b.synthetic_rows(a['batch'],a['length'],1),p);"
         "t=b.collate(b.synthetic_rows(a['batch'],a['length'],2),p,with_labels=False);"
-        "o=torch.optim.AdamW([q for q in m.parameters() if q.requires_grad],lr=1e-5);"
         "[b.train_step(m,o,s,t,a['method'],torch.device('cpu')) for _ in range(3)];"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
