@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from zsiw import plan
-from zsiw.bench import cost_model, fmt, main, spread
+from zsiw.bench import _peak_rss_mb, _reset_peak_rss, cost_model, fmt, main, spread
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,6 +36,16 @@ def test_cost_model_counts_cells_and_steps_by_hand():
     ote = [c for c in cells if c.task == "ote"]
     steps = sum(5 * math.ceil(2000 * len(c.sources) / 32) for c in ote)
     assert costs["ote"]["hours"] == pytest.approx(steps / 3600)
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux only")
+def test_peak_rss_reset_forgets_an_earlier_allocation():
+    before = _peak_rss_mb()
+    block = bytearray(b"\x01") * (300 * 2**20)  # 300 MB, written, so resident
+    assert _peak_rss_mb() >= before + 250
+    del block
+    assert _reset_peak_rss()
+    assert _peak_rss_mb() < before + 250  # the high-water mark no longer counts the block
 
 
 @pytest.mark.slow
@@ -66,4 +76,11 @@ def test_quick_bench_on_the_tiny_encoder_writes_every_figure(tiny_encoder, tmp_p
         > report["loop_vs_reference"]["padding_ours"]
     )
     assert {"ote", "mldoc", "cls"} <= set(report["cost_model"])
-    assert set(report["peak_rss_mb"]) == {"none", "cosine"}
+    mem = report["peak_memory_mb"]
+    assert mem["kind"] == "peak RSS"
+    for m in ("none", "cosine", "euclidean", "coral"):
+        step = mem[m]["step"]
+        assert 0 < step["min"] <= step["median"] <= step["max"] <= 1.5 * mem[m]["process"]
+        spread_ = iw["ratio_spread"][m]
+        assert spread_["min"] <= spread_["median"] <= spread_["max"]
+    assert report["loop_vs_reference"]["ratio_spread"]["min"] > 0

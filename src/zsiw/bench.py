@@ -107,11 +107,14 @@ def bench_iw_overhead(
             model.first_token(tgt["input_ids"].to(device), tgt["attention_mask"].to(device))
             forward_only.append(time.perf_counter() - t0)
     base = statistics.median(times["none"])
+    paired = {m: [t / n for t, n in zip(v, times["none"])] for m, v in times.items()}
     return {
         "batch": batch,
         "length": length,
         "steps": {m: spread(v) for m, v in times.items()},
         "ratio_to_none": {m: statistics.median(v) / base for m, v in times.items()},
+        # the same ratio per repetition (each method against none of the same round)
+        "ratio_spread": {m: spread(v) for m, v in paired.items()},
         "floor_ratio": (base + statistics.median(forward_only)) / base,
     }
 
@@ -174,57 +177,115 @@ def bench_loop_vs_reference(
         "ours_seq_s": spread(ours_t),
         "reference_seq_s": spread(ref_t),
         "ratio": statistics.median(ours_t) / statistics.median(ref_t),
+        "ratio_spread": spread([o / r for o, r in zip(ours_t, ref_t)]),
         "padding_ours": sum(max(lengths[i] for i in b) * len(b) for b in ours) / sum(lengths),
         "padding_reference": max_length * len(lengths) / sum(lengths),
     }
 
 
-def bench_tokenise(processed: dict[str, Path], model_dir: Path, out_root: Path) -> dict:
-    """Time to tokenise each data set once, and to load the cached features again."""
+def bench_tokenise(
+    processed: dict[str, Path], model_dir: Path, out_root: Path, reps: int = 5
+) -> dict:
+    """Time to tokenise each data set from scratch (``reps`` times: no cache is reused, the
+    map runs in memory) and to load the cached features again."""
     from datasets import load_from_disk
 
     from zsiw.features import build_features
 
     out = {}
     for name, path in processed.items():
-        t0 = time.perf_counter()
-        build_features(path, model_dir, out_root / name, max_length=128)
-        first = time.perf_counter() - t0
-        loads = []
-        for _ in range(5):
+        builds, loads = [], []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            build_features(path, model_dir, out_root / name, max_length=128)
+            builds.append(time.perf_counter() - t0)
+        for _ in range(reps):
             t1 = time.perf_counter()
             load_from_disk(str(out_root / name))
             loads.append(time.perf_counter() - t1)
-        out[name] = {"tokenise_s": first, "cache_load_s": spread(loads)}
+        out[name] = {"tokenise_s": spread(builds), "cache_load_s": spread(loads)}
     return out
 
 
-def peak_memory(model_dir: Path, method: str, batch: int, length: int, **kw) -> float:
-    """Peak RSS (MB) of a fresh process doing 3 steps of one method."""
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's resident-set high-water mark of this process (Linux >= 4.0)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS since the last reset (VmHWM), else since it started."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
+
+
+def peak_memory_worker(spec: dict) -> dict[str, Any]:
+    """Peak memory (MB) of one method: of the whole process up to the end of its first step
+    (model load included: what a job must be given), then of each of ``spec['reps']``
+    further steps alone. CPU: RSS, its high-water mark reset before every step; CUDA: the
+    allocator's max allocated bytes, reset likewise. Run in a fresh process."""
+    device = torch.device(spec["device"])
+    torch.set_num_threads(spec["threads"])
+    model, optimizer, pad = _model_and_optimizer(
+        Path(spec["model"]), device, spec["layers"], spec["freeze"]
+    )
+    src = collate(synthetic_rows(spec["batch"], spec["length"], 1), pad)
+    tgt = collate(synthetic_rows(spec["batch"], spec["length"], 2), pad, with_labels=False)
+    train_step(model, optimizer, src, tgt, spec["method"], device)  # allocates optimiser state
+    if device.type == "cuda":
+        first = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        first = _peak_rss_mb()
+    peaks = []
+    for _ in range(spec["reps"]):
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        else:
+            _reset_peak_rss()
+        train_step(model, optimizer, src, tgt, spec["method"], device)
+        if device.type == "cuda":
+            peaks.append(torch.cuda.max_memory_allocated(device) / 2**20)
+        else:
+            peaks.append(_peak_rss_mb())
+    return {"process": first, "steps": peaks}
+
+
+def peak_memory(
+    model_dir: Path, method: str, batch: int, length: int, reps: int, device: torch.device, **kw
+) -> dict[str, Any]:
+    """Peak memory (MB) of one method in a fresh process (so that no other method's
+    allocations count): the process peak through load and first step, and the spread of
+    the per-step peaks."""
+    spec = {
+        "model": str(model_dir),
+        "method": method,
+        "batch": batch,
+        "length": length,
+        "reps": reps,
+        "device": str(device),
+        "layers": kw.get("num_layers"),
+        "freeze": kw.get("freeze_embeddings", False),
+        "threads": torch.get_num_threads(),
+    }
     code = (
-        "import json,resource,sys,torch;from pathlib import Path;from zsiw import bench as b;"
-        "a=json.loads(sys.argv[1]);torch.set_num_threads(a['threads']);"
-        "m,o,p=b._model_and_optimizer(Path(a['model']),torch.device('cpu'),a['layers'],"
-        "a['freeze']);s=b.collate(b.synthetic_rows(a['batch'],a['length'],1),p);"
-        "t=b.collate(b.synthetic_rows(a['batch'],a['length'],2),p,with_labels=False);"
-        "[b.train_step(m,o,s,t,a['method'],torch.device('cpu')) for _ in range(3)];"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "import json,sys;from zsiw.bench import peak_memory_worker as w;"
+        "print(json.dumps(w(json.loads(sys.argv[1]))))"
     )
-    args = json.dumps(
-        {
-            "model": str(model_dir),
-            "method": method,
-            "batch": batch,
-            "length": length,
-            "layers": kw.get("num_layers"),
-            "freeze": kw.get("freeze_embeddings", False),
-            "threads": torch.get_num_threads(),
-        }
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True
     )
-    out = subprocess.run([sys.executable, "-c", code, args], capture_output=True, text=True)
     if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
-    return int(out.stdout.strip().splitlines()[-1]) / 1024
+        raise RuntimeError(f"peak-memory worker for {method} failed:\n{out.stderr[-2000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"process": result["process"], "step": spread(result["steps"])}
 
 
 def cost_model(config: dict, step_seconds: dict[str, float], train_sizes: dict[str, int]) -> dict:
@@ -290,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     report["iw_overhead"] = iw
     print(f"\n## 1. IW overhead: step time, {batch}+{batch} x {length} tokens ({reps} reps)")
     for m in METHODS:
-        print(f"{m:10s} {fmt(iw['steps'][m])}  ratio to none {iw['ratio_to_none'][m]:.3f}")
+        ratio = fmt(iw["ratio_spread"][m], "", 3)
+        print(f"{m:10s} {fmt(iw['steps'][m])}  ratio to none {ratio}")
     print(f"floor (none + one no-grad target forward): ratio {iw['floor_ratio']:.3f}")
 
     shared = Path(args.shared_data)
@@ -308,14 +370,14 @@ def main(argv: list[str] | None = None) -> int:
                 out = Path(tmp) / f"{task}-{lang}"
                 prepare_dataset(task, lang, root, out, Path(tmp) / f"{task}.json", domain=domain)
                 processed[f"{task}-{lang}"] = out
-        tok = bench_tokenise(processed, model_dir, Path(tmp) / "feat") if processed else {}
+        tok = bench_tokenise(processed, model_dir, Path(tmp) / "feat", reps) if processed else {}
         report["tokenise"] = tok
-        print("\n## 3. Tokenise once, then load the cache")
+        print(f"\n## 3. Tokenise from scratch, then load the cache ({reps} reps each)")
         if not tok:
             print("(no ../shared/data: not measured)")
         for name, t in tok.items():
-            load = fmt(t["cache_load_s"])
-            print(f"{name:10s} tokenise {t['tokenise_s']:.2f}s; cache load {load}")
+            first, load = fmt(t["tokenise_s"], "s", 2), fmt(t["cache_load_s"])
+            print(f"{name:10s} tokenise {first}; cache load {load}")
         feats = Path(tmp) / "feat" / "ote-en"
         n_rows = 48 if args.quick else 480
         lengths = length_distribution(feats if feats.exists() else None, n_rows, 128)
@@ -335,15 +397,16 @@ def main(argv: list[str] | None = None) -> int:
         f"reference {fmt(loop['reference_seq_s'], ' seq/s', 1)}  "
         f"padding x{loop['padding_reference']:.2f}"
     )
-    print(f"ratio ours/reference {loop['ratio']:.2f}")
+    print(f"ratio ours/reference {fmt(loop['ratio_spread'], '', 2)}")
 
-    print("\n## 5. Peak memory (fresh process, 3 steps)")
+    unit = "CUDA max allocated" if device.type == "cuda" else "peak RSS"
+    print(f"\n## 5. Peak memory, {unit} (a fresh process per method; per step: {reps} reps)")
     mem = {}
-    if device.type == "cpu":
-        for m in ("none", "cosine"):
-            mem[m] = peak_memory(model_dir, m, batch, length, **kw)
-            print(f"{m:10s} peak RSS {mem[m]:.0f} MB")
-    report["peak_rss_mb"] = mem
+    for m in METHODS:
+        mem[m] = peak_memory(model_dir, m, batch, length, reps, device, **kw)
+        step = fmt(mem[m]["step"], " MB", 0)
+        print(f"{m:10s} load + first step {mem[m]['process']:.0f} MB; one step {step}")
+    report["peak_memory_mb"] = {"kind": unit, **mem}
     report["self_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print("\n## 4. Cost model for params.yaml (this device, this encoder; linear in length)")
