@@ -114,6 +114,20 @@ def test_plot_iw_vs_plain_writes_one_figure_per_group(per_seed, tmp_path):
     _assert_written(paths)
 
 
+def test_pdfs_go_to_their_own_folder_when_asked(per_seed, tmp_path):
+    # DVC renders every file of a plots folder and rejects PDFs: the workflow splits them.
+    paths = plot_iw_vs_plain(per_seed, tmp_path / "plots" / "iw_vs_plain", tmp_path / "figures")
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
+        "iw_vs_plain_mldoc.png",
+        "iw_vs_plain_ote.png",
+    ]
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "iw_vs_plain_mldoc.pdf",
+        "iw_vs_plain_ote.pdf",
+    ]
+    _assert_written(paths)
+
+
 def _write_run(root: Path, cell: Cell, steps: int, *, iw: bool, repeat: int = 0) -> Path:
     run = root / cell.run_dir
     run.mkdir(parents=True)

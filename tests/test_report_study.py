@@ -48,5 +48,26 @@ def test_study_pairs_seeds_and_reports_intervals(tmp_path):
     assert r["ess_ratio"] == pytest.approx(0.99)
     table = (tmp_path / "t.tex").read_text()
     assert "$+0.2500$" in table and r"\begin{tabular}" in table
+    # per seed: +0.30 and +0.20 over plain, both wins
+    assert r["seed_delta_mean"] == pytest.approx(0.25) and r["seed_wins"] == 2
+    assert r["seed_delta_std"] == pytest.approx(0.0707107, abs=1e-6)
     text = (tmp_path / "f.md").read_text()
-    assert "1 comparisons" in text and "+0.2500" in text
+    assert "1 comparisons" in text and "+0.2500" in text and "(2/0)" in text
+    assert "its weights move" not in text and "within about 1 % of uniform" in text
+
+
+def test_conclusion_names_no_effect_only_when_every_interval_contains_zero():
+    import pandas as pd
+
+    from zsiw.report.study import conclusion
+
+    base = {"plain_std": 0.02, "ess_ratio": 0.5, "n_max": 3.0}
+    flat = pd.DataFrame(
+        [{**base, "delta": d, "ci_low": d - 0.01, "ci_high": d + 0.01} for d in (0.001, -0.002)]
+    )
+    assert "no measurable effect: in all 2 cells" in conclusion("m", flat)
+    assert "its weights move (mean ESS/n 0.5000, largest n·w 3.00)" in conclusion("m", flat)
+    moved = pd.concat(
+        [flat, pd.DataFrame([{**base, "delta": -0.05, "ci_low": -0.07, "ci_high": -0.03}])]
+    )
+    assert "excludes 0 in 1 of 3 cells (0 gains, 1 losses" in conclusion("m", moved)

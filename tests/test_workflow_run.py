@@ -1,6 +1,8 @@
-"""The whole DAG for real on a tiny configuration: outputs, no-op reruns, and reruns limited
-to the cells a changed parameter touches (also after DVC-style mtime rewrites)."""
+"""The whole DAG for real on a tiny configuration, driven the way users drive it with DVC:
+outputs, no-op reruns, reruns limited to the cells a changed parameter touches (also after
+DVC-style mtime rewrites), metrics and plots diffs between commits, `dvc exp run -S`."""
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +18,7 @@ pytestmark = [
     pytest.mark.workflow,
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH"),
+    pytest.mark.skipif(shutil.which("dvc") is None, reason="dvc not on PATH (pip install .[dvc])"),
 ]
 
 TINY = {
@@ -48,44 +51,88 @@ TINY = {
 }
 
 
-def snakemake(workdir: Path, *args: str) -> str:
+def run(workdir: Path, *cmd: str, json_out: bool = False) -> str:
+    """Run a command in the project; its output with stderr merged in order (DVC prints its
+    stage headers on stdout, Snakemake its jobs on stderr), or stdout alone for JSON."""
     out = subprocess.run(
-        [
-            "snakemake",
-            *args,
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--cores",
-            "2",
-            "--workflow-profile",
-            str(REPO / "workflow/profiles/default"),
-            "--configfile",
-            str(workdir / "tiny.yaml"),
-        ],
-        capture_output=True,
+        cmd,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if json_out else subprocess.STDOUT,
         text=True,
         timeout=900,
+        env={
+            **os.environ,
+            "DVC_NO_ANALYTICS": "1",
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+        },
     )
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return out.stdout + out.stderr
+    assert out.returncode == 0, (
+        " ".join(cmd) + "\n" + out.stdout[-3000:] + (out.stderr or "")[-3000:]
+    )
+    return out.stdout
+
+
+def snakemake(workdir: Path, *args: str) -> str:
+    return run(workdir, "snakemake", *args, "--cores", "2")
 
 
 def planned(log: str) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", log, re.M) if k != "total"}
 
 
+def stages_run(log: str) -> dict[str, str]:
+    """The output of each DVC stage that ran, by stage name."""
+    parts = re.split(r"^Running stage '(\w+)':", log, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def set_param(workdir: Path, keys: str, value) -> None:
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    *parents, last = keys.split(".")
+    node = params
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
+    """A git + DVC project holding the workflow, with the tiny configuration as params.yaml,
+    after one `dvc repro` (committed)."""
+    from snakemake.utils import update_config
+
     work = tmp_path_factory.mktemp("tiny")
-    shutil.copy(REPO / "params.yaml", work)
-    (work / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    snakemake(work)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("Snakefile", "dvc.yaml", ".dvcignore", ".gitignore"):
+        shutil.copy(REPO / name, work)
+    for name in ("workflow", "src"):
+        shutil.copytree(REPO / name, work / name, ignore=ignore, symlinks=True)
+    (work / "profiles").symlink_to("workflow/profiles")
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    update_config(params, TINY)
+    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(work, "git", "init", "-q")
+    run(work, "dvc", "init", "-q")
+    run(work, "git", "add", "-A")
+    run(work, "git", "commit", "-qm", "tiny project")
+    work.joinpath("first_repro.log").write_text(run(work, "dvc", "repro"))
+    run(work, "git", "add", "-A")
+    run(work, "git", "commit", "-qm", "first results")
     return work
 
 
 def test_full_run_leaves_tables_metrics_report_and_logs(workdir):
+    assert set(stages_run((workdir / "first_repro.log").read_text())) == {
+        "data",
+        "features",
+        "experiments",
+        "report",
+    }
     for i in range(1, 6):
         assert (workdir / f"results/tables/table{i}.tex").stat().st_size > 0
     assert "\\begin{tabular}" in (workdir / "results/tables/table5.tex").read_text()
@@ -96,7 +143,9 @@ def test_full_run_leaves_tables_metrics_report_and_logs(workdir):
     assert len(logs) >= 20 and all(p.stat().st_size >= 0 for p in logs)
 
 
-def test_second_run_does_nothing(workdir):
+def test_second_repro_does_nothing(workdir):
+    log = run(workdir, "dvc", "repro")
+    assert stages_run(log) == {} and "up to date" in log
     assert "Nothing to be done" in snakemake(workdir)
 
 
@@ -106,22 +155,39 @@ def test_mtime_rewrites_do_not_rerun(workdir):
         for path in (workdir / root).rglob("*"):
             os.utime(path, None)
     assert "Nothing to be done" in snakemake(workdir, "-n")
+    assert stages_run(run(workdir, "dvc", "repro")) == {}
 
 
 def test_changing_one_training_param_reruns_only_its_cells(workdir):
-    changed = {
-        **TINY,
-        "tasks": {**TINY["tasks"], "cls": {**TINY["tasks"]["cls"], "train": {"epochs": 2}}},
-    }
-    (workdir / "tiny.yaml").write_text(yaml.safe_dump(changed))
-    try:
-        log = snakemake(workdir, "-n")
-    finally:
-        (workdir / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    jobs = planned(log)
+    before = json.loads((workdir / "results/metrics/summary.json").read_text())
+    set_param(workdir, "tasks.cls.train.epochs", 2)
+    stages = stages_run(run(workdir, "dvc", "repro"))
+    assert set(stages) == {"experiments", "report"}  # data and features are untouched
+    jobs = planned(stages["experiments"])
     assert jobs["train"] == 2 and jobs["evaluate"] == 2  # the two cls-books cells only
-    assert "task=ote" not in log.split("Job stats")[0].replace("tokenise", "")
-    assert "tokenise" not in jobs and "prepare_dataset" not in jobs
+    assert "task=ote" not in stages["experiments"]
+    after = json.loads((workdir / "results/metrics/summary.json").read_text())
+    assert {k for k in after if after[k] != before[k]} <= {k for k in after if "cls" in k}
+    assert stages_run(run(workdir, "dvc", "repro")) == {}  # and again: a no-op
+    run(workdir, "git", "add", "-A")
+    run(workdir, "git", "commit", "-qm", "cls: 2 epochs")
+
+
+def test_metrics_and_plots_diff_between_two_commits(workdir):
+    diff = json.loads(
+        run(workdir, "dvc", "metrics", "diff", "HEAD~1", "--all", "--json", json_out=True)
+    )
+    entries = diff["results/metrics/summary.json"]
+    assert len(entries) == 3 * len(
+        json.loads((workdir / "results/metrics/summary.json").read_text())
+    )
+    # both commits were read (no value missing), and nothing outside cls-books moved
+    assert all(v["old"] is not None and v["new"] is not None for v in entries.values())
+    assert all(v["old"] == v["new"] for k, v in entries.items() if not k.startswith("cls-books/"))
+    out = workdir / "plots-diff"
+    run(workdir, "dvc", "plots", "diff", "HEAD~1", "-o", str(out))
+    html = (out / "index.html").read_text()
+    assert "iw_vs_plain_cls.png" in html and "HEAD~1" in html
 
 
 def test_snakemake_report_collects_tables_plots_and_scorecard(workdir):
@@ -156,3 +222,12 @@ def test_generated_tables_compile_with_pdflatex(workdir, tmp_path):
     )
     assert out.returncode == 0, out.stdout[-2000:]
     assert (tmp_path / "all.pdf").stat().st_size > 0
+
+
+def test_dvc_exp_run_sets_a_training_param(workdir):
+    log = run(workdir, "dvc", "exp", "run", "-S", "train.lr=0.001", "-n", "lr-1e-3")
+    assert set(stages_run(log)) == {"experiments", "report"}
+    assert planned(stages_run(log)["experiments"])["train"] == 4  # lr touches every cell
+    shown = json.loads(run(workdir, "dvc", "exp", "show", "--json", json_out=True))
+    text = json.dumps(shown)
+    assert "lr-1e-3" in text and "0.001" in text

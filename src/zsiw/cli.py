@@ -176,12 +176,11 @@ def cmd_report(args: argparse.Namespace) -> None:
     (out / "significance.csv.tmp").replace(out / "significance.csv")
     (out / "scorecard.md.tmp").write_text(scorecard(args.rows, sig))
     (out / "scorecard.md.tmp").replace(out / "scorecard.md")
-    plots = Path(args.plots_dir)
-    plots.mkdir(parents=True, exist_ok=True)
-    plot_iw_vs_plain(args.rows, str(plots / "iw_vs_plain"))
+    plots, pdfs = Path(args.plots_dir), Path(args.figures_dir)
+    plot_iw_vs_plain(args.rows, plots / "iw_vs_plain", pdfs)
     logs = [Path(p) for p in args.logs]
-    plot_weight_dispersion(logs, str(plots / "weight_dispersion"))
-    plot_training_curves(logs, str(plots / "training_curves"))
+    plot_weight_dispersion(logs, plots / "weight_dispersion", pdfs)
+    plot_training_curves(logs, plots / "training_curves", pdfs)
 
 
 def cmd_param_docs(args: argparse.Namespace) -> None:
@@ -265,7 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", required=True, help="per-seed CSV from `zsiw aggregate`")
     p.add_argument("--runs-root", default="results/runs")
     p.add_argument("--out-dir", default="results/report")
-    p.add_argument("--plots-dir", default="results/plots")
+    p.add_argument("--plots-dir", default="results/plots", help="PNG figures (DVC plots)")
+    p.add_argument("--figures-dir", default="results/figures", help="the same figures as PDF")
     p.add_argument("--resamples", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--logs", nargs="*", default=[], help="train_log.jsonl of every cell")

@@ -96,7 +96,7 @@ def all_tables():
 def all_plots():
     groups = sorted({plan.task_group(t) for t in plan.tasks(config)})
     stems = [f"iw_vs_plain_{g}" for g in groups] + ["weight_dispersion", "training_curves"]
-    return [f"results/plots/{s}.{ext}" for s in stems for ext in ("png", "pdf")]
+    return [f"results/plots/{s}.png" for s in stems] + [f"results/figures/{s}.pdf" for s in stems]
 
 
 def all_train_logs():

@@ -52,14 +52,16 @@ def _method_label(method: str) -> str:
     return "plain" if method == PLAIN else f"IW ({method})"
 
 
-def save_figure(fig: Figure, out_stem: str | Path) -> list[Path]:
-    """Write ``<out_stem>.png`` (150 dpi) and ``<out_stem>.pdf``, each atomically."""
+def save_figure(fig: Figure, out_stem: str | Path, pdf_dir: str | Path | None = None) -> list[Path]:
+    """Write ``<out_stem>.png`` (150 dpi) and the PDF, each atomically. The PDF goes to
+    ``pdf_dir`` when given: DVC renders a plots directory and rejects PDFs in it."""
     stem = Path(out_stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    folders = {"png": stem.parent, "pdf": Path(pdf_dir) if pdf_dir is not None else stem.parent}
     FigureCanvasAgg(fig)
     written = []
     for ext in ("png", "pdf"):
-        path = stem.with_name(f"{stem.name}.{ext}")
+        folders[ext].mkdir(parents=True, exist_ok=True)
+        path = folders[ext] / f"{stem.name}.{ext}"
         tmp = path.with_name(f".{path.name}.tmp")
         fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")
         tmp.replace(path)
@@ -186,7 +188,11 @@ def _has_label(ax: Any, label: str) -> bool:
     return label in ax.get_legend_handles_labels()[1]
 
 
-def plot_iw_vs_plain(per_seed_csv: str | Path | pd.DataFrame, out_stem: str | Path) -> list[Path]:
+def plot_iw_vs_plain(
+    per_seed_csv: str | Path | pd.DataFrame,
+    out_stem: str | Path,
+    pdf_dir: str | Path | None = None,
+) -> list[Path]:
     """One figure per task group present: ``<out_stem>_<group>.{png,pdf}``."""
     frame = _results(per_seed_csv)
     groups = [g for g in _GROUP_ORDER if g in set(frame["task_group"])]
@@ -195,7 +201,7 @@ def plot_iw_vs_plain(per_seed_csv: str | Path | pd.DataFrame, out_stem: str | Pa
     written: list[Path] = []
     for group in groups:
         fig = iw_vs_plain_figure(frame, group)
-        written += save_figure(fig, stem.with_name(f"{stem.name}_{group}"))
+        written += save_figure(fig, stem.with_name(f"{stem.name}_{group}"), pdf_dir)
     return written
 
 
@@ -300,10 +306,12 @@ def weight_dispersion_figure(train_log_paths: Iterable[str | Path]) -> Figure:
 
 
 def plot_weight_dispersion(
-    train_log_paths: Iterable[str | Path], out_stem: str | Path
+    train_log_paths: Iterable[str | Path],
+    out_stem: str | Path,
+    pdf_dir: str | Path | None = None,
 ) -> list[Path]:
     """Write :func:`weight_dispersion_figure` as ``<out_stem>.{png,pdf}``."""
-    return save_figure(weight_dispersion_figure(train_log_paths), out_stem)
+    return save_figure(weight_dispersion_figure(train_log_paths), out_stem, pdf_dir)
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -390,10 +398,14 @@ def training_curves_figure(
 
 
 def plot_training_curves(
-    train_log_paths: Iterable[str | Path], out_stem: str | Path, *, smooth: int | None = None
+    train_log_paths: Iterable[str | Path],
+    out_stem: str | Path,
+    pdf_dir: str | Path | None = None,
+    *,
+    smooth: int | None = None,
 ) -> list[Path]:
     """Write :func:`training_curves_figure` as ``<out_stem>.{png,pdf}``."""
-    return save_figure(training_curves_figure(train_log_paths, smooth=smooth), out_stem)
+    return save_figure(training_curves_figure(train_log_paths, smooth=smooth), out_stem, pdf_dir)
 
 
 def find_train_logs(runs_root: str | Path) -> list[Path]:
