@@ -80,7 +80,7 @@ def test_quick_bench_on_the_tiny_encoder_writes_every_figure(tiny_encoder, tmp_p
     assert mem["kind"] == "peak RSS"
     for m in ("none", "cosine", "euclidean", "coral"):
         step = mem[m]["step"]
-        assert 0 < step["min"] <= step["median"] <= step["max"] <= 1.5 * mem[m]["process"]
+        assert 0 < step["min"] <= step["median"] <= step["max"] <= mem[m]["process"]
         spread_ = iw["ratio_spread"][m]
         assert spread_["min"] <= spread_["median"] <= spread_["max"]
     assert report["loop_vs_reference"]["ratio_spread"]["min"] > 0
