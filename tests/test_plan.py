@@ -80,3 +80,12 @@ def test_case_study_cell_only_when_in_grid():
     cfg = copy.deepcopy(PARAMS)
     cfg["tables"]["case_study"]["target"] = "zh"
     assert plan.case_study_cell(cfg) is None
+
+
+def test_plain_runs_are_not_given_iw_only_settings():
+    config = yaml.safe_load((REPO / "params.yaml").read_text())
+    plain = plan.cell_train_settings(config, "ote", plan.PLAIN)
+    iw = plan.cell_train_settings(config, "ote", "cosine")
+    assert "target_batch_size" in iw and "target_batch_size" not in plain
+    assert set(iw) - set(plain) == plan.IW_ONLY_SETTINGS
+    assert iw["lr"] == plain["lr"] and iw["max_length"] == plain["max_length"] == 128

@@ -240,6 +240,29 @@ def train_settings(config: dict, task: str) -> dict:
     return merged
 
 
+#: Settings that only instance-weighted runs read (zsiw.train uses them inside its IW branch).
+IW_ONLY_SETTINGS = frozenset(
+    [
+        "target_batch_size",
+        "temperature",
+        "softmax_temperature",
+        "pool_momentum",
+        "weights_log_batches",
+    ]
+)
+
+
+def cell_train_settings(config: dict, task: str, method: str) -> dict:
+    """The settings one training job is given: a plain run's omit the IW-only keys, so that
+    changing one of them (say the target batch size) retrains the IW cells and leaves the
+    plain models alone (Snakemake's params trigger compares exactly these settings)."""
+    settings = train_settings(config, task)
+    if method == PLAIN:
+        for key in IW_ONLY_SETTINGS:
+            settings.pop(key, None)
+    return settings
+
+
 def all_metrics_paths(config: dict) -> list[Path]:
     return [metrics_path(cell) for cell in cells(config)]
 

@@ -144,7 +144,7 @@ def train_inputs(wc):
 
 
 def train_settings(wc):
-    settings = plan.train_settings(config, wc.task)
+    settings = plan.cell_train_settings(config, wc.task, wc.method)
     settings["dev_fraction"] = config["data"].get("dev_fraction", 0.1)
     if wc.method != plan.PLAIN and config["data"].get("cls_unlabeled_pool"):
         if plan.task_group(wc.task) == "cls":
