@@ -53,6 +53,12 @@ def _autocast(device: torch.device) -> Any:
     return contextlib.nullcontext()
 
 
+def _sync(device: torch.device) -> None:
+    """Wait for queued CUDA work, so that a timer read measures the work, not its launch."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def train_step(
     model: Any, optimizer: Any, src: dict, tgt: dict | None, method: str, device: torch.device
 ) -> None:
@@ -75,8 +81,7 @@ def train_step(
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    _sync(device)
 
 
 def _model_and_optimizer(
@@ -117,8 +122,7 @@ def bench_iw_overhead(
         with torch.no_grad(), _autocast(device):
             t0 = time.perf_counter()
             model.first_token(tgt["input_ids"].to(device), tgt["attention_mask"].to(device))
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
+            _sync(device)
             forward_only.append(time.perf_counter() - t0)
     base = statistics.median(times["none"])
     paired = {m: [t / n for t, n in zip(v, times["none"])] for m, v in times.items()}
@@ -241,6 +245,20 @@ def _peak_rss_mb() -> float:
     return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
 
 
+def _reset_peak(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    else:
+        _reset_peak_rss()
+
+
+def _peak_mb(device: torch.device) -> float:
+    """Peak since the last reset: CUDA max allocated, else the process's RSS high-water mark."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return _peak_rss_mb()
+
+
 def peak_memory_worker(spec: dict) -> dict[str, Any]:
     """Peak memory (MB) of one method: of each of ``spec['reps']`` steps alone, and of the
     whole process (model load, warm-up and every step: what a job must be given, the maximum
@@ -254,21 +272,12 @@ def peak_memory_worker(spec: dict) -> dict[str, Any]:
     src = collate(synthetic_rows(spec["batch"], spec["length"], 1), pad)
     tgt = collate(synthetic_rows(spec["batch"], spec["length"], 2), pad, with_labels=False)
     train_step(model, optimizer, src, tgt, spec["method"], device)  # allocates optimiser state
-    if device.type == "cuda":
-        first = torch.cuda.max_memory_allocated(device) / 2**20
-    else:
-        first = _peak_rss_mb()
+    first = _peak_mb(device)
     peaks = []
     for _ in range(spec["reps"]):
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-        else:
-            _reset_peak_rss()
+        _reset_peak(device)
         train_step(model, optimizer, src, tgt, spec["method"], device)
-        if device.type == "cuda":
-            peaks.append(torch.cuda.max_memory_allocated(device) / 2**20)
-        else:
-            peaks.append(_peak_rss_mb())
+        peaks.append(_peak_mb(device))
     return {"process": max([first, *peaks]), "steps": peaks}
 
 
@@ -276,8 +285,7 @@ def peak_memory(
     model_dir: Path, method: str, batch: int, length: int, reps: int, device: torch.device, **kw
 ) -> dict[str, Any]:
     """Peak memory (MB) of one method in a fresh process (so that no other method's
-    allocations count): the process peak through load and first step, and the spread of
-    the per-step peaks."""
+    allocations count): the whole-process peak and the spread of the per-step peaks."""
     spec = {
         "model": str(model_dir),
         "method": method,
