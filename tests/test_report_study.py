@@ -71,3 +71,28 @@ def test_conclusion_names_no_effect_only_when_every_interval_contains_zero():
         [flat, pd.DataFrame([{**base, "delta": -0.05, "ci_low": -0.07, "ci_high": -0.03}])]
     )
     assert "excludes 0 in 1 of 3 cells (0 gains, 1 losses" in conclusion("m", moved)
+
+
+def test_run_context_reads_the_target_batch_from_an_iw_run(tmp_path):
+    from zsiw.report.study import run_context
+
+    settings = {"batch_size": 16, "max_length": 48, "lr": 1e-4, "num_layers": 4}
+    metrics = []
+    for method, extra in (("none", {}), ("cosine", {"target_batch_size": 8})):
+        cell = Cell("ote", "enc", method, ("en",), "all" if method == "none" else "es", 1)
+        run = tmp_path / cell.run_dir
+        run.mkdir(parents=True)
+        info = {
+            "cell": cell.to_dict(),
+            "method": method,
+            "seed": 1,
+            "steps": 113,
+            "seconds": 1800.0,
+            "device": "cpu",
+            "settings": {**settings, **extra},
+        }
+        (run / "train.json").write_text(json.dumps(info))
+        metrics.append(run / "metrics.json")
+    text = run_context(metrics)
+    assert "113 steps of 16 source + 8 target instances" in text
+    assert "first 4 layers" in text and "1.00 h of training" in text

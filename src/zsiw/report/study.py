@@ -124,7 +124,8 @@ def study_table(rows: pd.DataFrame) -> str:
 
 def run_context(metrics: Sequence[str | Path]) -> str:
     """What was trained, from the runs' train.json files: per task the encoder, depth,
-    steps, length, learning rate and batch sizes of the plain run; seeds; total train time."""
+    steps, length, learning rate and batch sizes of an IW run (plain runs are not given the
+    target batch size); seeds; total train time."""
     import json
 
     tasks: dict[str, str] = {}
@@ -137,7 +138,7 @@ def run_context(metrics: Sequence[str | Path]) -> str:
         seconds += float(info.get("seconds", 0.0))
         seeds.add(int(info["seed"]))
         st, cell = info["settings"], info["cell"]
-        if info["method"] == PLAIN and cell["task"] not in tasks:
+        if info["method"] != PLAIN and cell["task"] not in tasks:
             layers = f"first {st['num_layers']} layers" if st.get("num_layers") else "all layers"
             frozen = ", embeddings frozen" if st.get("freeze_embeddings") else ""
             tasks[cell["task"]] = (
