@@ -76,6 +76,9 @@ def test_quick_bench_on_the_tiny_encoder_writes_every_figure(tiny_encoder, tmp_p
         > report["loop_vs_reference"]["padding_ours"]
     )
     assert {"ote", "mldoc", "cls"} <= set(report["cost_model"])
+    for group, hours in report["cost_model_spread"].items():
+        assert hours["min"] <= hours["median"] == report["cost_model"][group]["hours"]
+        assert hours["median"] <= hours["max"]
     mem = report["peak_memory_mb"]
     assert mem["kind"] == "peak RSS"
     for m in ("none", "cosine", "euclidean", "coral"):

@@ -442,22 +442,30 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n## 4. Cost model for params.yaml (this device, this encoder; linear in length)")
     config = yaml.safe_load(Path(args.params).read_text())
-    per_token = {m: iw["steps"][m]["median"] / length for m in METHODS}
-    step_seconds = {}
     from zsiw import plan
 
-    for task in plan.tasks(config):
-        settings = plan.train_settings(config, task)
-        group, ml = plan.task_group(task), settings["max_length"]
-        scale = settings["batch_size"] / batch
-        for m in METHODS:
-            step_seconds[f"{group}@{ml}/{m}"] = per_token[m] * ml * scale
     sizes = {"ote": 2000, "mldoc": 1000, "cls": 2000}
-    costs = cost_model(config, step_seconds, sizes)
+    by_stat = {}
+    for stat in ("median", "min", "max"):  # the step-time spread, carried into the estimate
+        per_token = {m: iw["steps"][m][stat] / length for m in METHODS}
+        step_seconds = {}
+        for task in plan.tasks(config):
+            settings = plan.train_settings(config, task)
+            group, ml = plan.task_group(task), settings["max_length"]
+            scale = settings["batch_size"] / batch
+            for m in METHODS:
+                step_seconds[f"{group}@{ml}/{m}"] = per_token[m] * ml * scale
+        by_stat[stat] = cost_model(config, step_seconds, sizes)
+    costs = by_stat["median"]
     report["cost_model"] = costs
+    report["cost_model_spread"] = {
+        g: {stat: by_stat[stat][g]["hours"] for stat in by_stat} for g in costs
+    }
     for group, c in costs.items():
-        print(f"{group:6s} {c['cells']:4d} cells  ~{c['hours']:.1f} device-hours")
-    print(f"total ~{sum(c['hours'] for c in costs.values()):.1f} device-hours")
+        hours = fmt(report["cost_model_spread"][group], "", 1)
+        print(f"{group:6s} {c['cells']:4d} cells  ~{hours} device-hours")
+    total = {stat: sum(c["hours"] for c in by_stat[stat].values()) for stat in by_stat}
+    print(f"total ~{fmt(total, '', 1)} device-hours")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
