@@ -3,7 +3,7 @@
 The real run submits a reduced grid (tiny random encoder, OTE only, one target, one seed)
 through snakemake-executor-plugin-slurm to the one-node cluster that
 ../shared/slurm/start-local-slurm sets up, and checks that every non-local job went through
-sbatch and that train/evaluate asked SLURM for a GPU. It skips cleanly where that cluster
+sbatch and that train asked SLURM for a GPU. It skips cleanly where that cluster
 cannot be had (no ../shared/slurm, not root, or the script fails).
 """
 
@@ -26,11 +26,11 @@ SHARED = REPO.parent / "shared"
 SLURM_DIR = SHARED / "slurm"
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
 VENV_BIN = Path(sys.executable).parent
-GPU_RULES = {"train", "evaluate"}
+GPU_RULES = {"train"}
 # Rules that must be submitted with sbatch; the others are local rules: fetch_encoder and
 # obtain_raw may download (compute nodes often have no network), aggregate, tables and report
 # take seconds (not worth a queue wait).
-SLURM_RULES = {"prepare_dataset", "tokenise", "train", "evaluate"}
+SLURM_RULES = {"prepare_dataset", "tokenise", "train"}
 LOCAL_RULES = {"fetch_encoder", "obtain_raw", "aggregate", "tables", "report"}
 CLUSTER_VARS = (
     "SBATCH_PARTITION",
@@ -59,7 +59,6 @@ TEST_CONFIG = {
     # threads: 2 for train shows that params.yaml `resources:` reach sbatch (--cpus-per-task).
     "resources": {
         "train": {"mem_mb": 1000, "runtime": 10, "threads": 2},
-        "evaluate": {"mem_mb": 1000, "runtime": 10, "threads": 1},
     },
     "tables": {
         "case_study": {
@@ -117,7 +116,7 @@ def test_profile_without_cluster_variables_sets_no_cluster_keys(monkeypatch):
     assert args["rerun-incomplete"] == "True" and args["keep-going"] == "True"
     defaults = dict(a.split("=", 1) for a in args["default-resources"])
     assert set(defaults) == {"mem_mb", "runtime"}  # no partition, account or GPU for all jobs
-    assert "set-resources" not in args  # train/evaluate declare gpu=1 themselves
+    assert "set-resources" not in args  # train declares gpu=1 itself
 
 
 def test_profile_takes_partition_account_and_gpu_type_from_the_environment(monkeypatch):
@@ -187,8 +186,7 @@ def test_dry_run_with_the_profile_plans_gpu_jobs(tmp_path):
     from zsiw import plan
 
     n_cells = len(plan.cells(yaml.safe_load((REPO / "params.yaml").read_text())))
-    assert sum(rule == "train" for rule, _ in jobs) == n_cells
-    assert sum(rule == "evaluate" for rule, _ in jobs) == n_cells
+    assert sum(rule == "train" for rule, _ in jobs) == n_cells  # each also tests its cell
     for rule, res in jobs:
         if rule in GPU_RULES:
             assert re.search(r"\bgpu=1\b", res), (rule, res)
@@ -324,7 +322,7 @@ def test_reduced_grid_runs_on_slurm_with_gpu_requests(local_slurm, tmp_path):
     executed = re.findall(r"^(?:local)?rule (\w+):", log, re.M)
     local = re.findall(r"^localrule (\w+):", log, re.M)
     assert len(executed) == len(jobids) + len(local), (executed, submitted)
-    assert submitted.count("train") == 2 and submitted.count("evaluate") == 2
+    assert submitted.count("train") == 2
 
     evidence = []
     for jobid, (rule, info) in sorted(jobs.items(), key=lambda kv: int(kv[0])):

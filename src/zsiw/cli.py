@@ -90,7 +90,18 @@ def cmd_features(args: argparse.Namespace) -> None:
         write_manifest(args.out, args.manifest, sizes=sizes, max_length=args.max_length)
 
 
+def _lang_paths(items: list[str], flag: str) -> dict[str, str | Path]:
+    paths: dict[str, str | Path] = {}
+    for item in items:
+        lang, _, path = item.partition("=")
+        if not path:
+            raise ValueError(f"{flag} expects LANG=PATH items, got {item!r}")
+        paths[lang] = path
+    return paths
+
+
 def cmd_train(args: argparse.Namespace) -> None:
+    from zsiw.evaluate import evaluate_run
     from zsiw.gpu import claim_device
     from zsiw.plan import cell_from_wildcards, task_group
     from zsiw.train import train_cell
@@ -98,6 +109,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     cell = cell_from_wildcards(
         args.task, args.encoder, args.method, args.sources, args.target, args.seed
     )
+    eval_features = _lang_paths(args.eval_features or [], "--eval-features")
+    # A finished cell without its test results must not look finished: metrics.json goes
+    # first and is rewritten last.
+    (Path(args.out) / "metrics.json").unlink(missing_ok=True)
     with claim_device(args.settings.get("device", "auto")) as device:
         settings = {**args.settings, "device": device}
         if args.threads:  # the job's allocation (Snakemake's {threads}) wins
@@ -113,24 +128,36 @@ def cmd_train(args: argparse.Namespace) -> None:
             out_dir=Path(args.out),
             cell_info=cell.to_dict(),
         )
+        if eval_features:
+            # Tested in the same job: the imports and the base model (most of a small job's
+            # time) are paid once per cell, and one cluster job replaces two.
+            _log_scores(
+                args.out,
+                evaluate_run(
+                    args.out,
+                    eval_features,
+                    Path(args.out) / "metrics.json",
+                    batch_size=int(settings.get("eval_batch_size", 64)),
+                    device=device,
+                ),
+            )
+
+
+def _log_scores(run: str, summary: dict) -> None:
+    for result in summary["results"]:
+        logging.info("%s on %s: score %.4f", run, result["eval_lang"], result["score"])
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from zsiw.evaluate import evaluate_run
     from zsiw.gpu import claim_device
 
-    features = {}
-    for item in args.features:
-        lang, _, path = item.partition("=")
-        if not path:
-            raise ValueError(f"--features expects LANG=PATH items, got {item!r}")
-        features[lang] = path
+    features = _lang_paths(args.features, "--features")
     with claim_device(args.device) as device:
         summary = evaluate_run(
             args.run, features, args.out, batch_size=args.batch_size, device=device
         )
-    for result in summary["results"]:
-        logging.info("%s on %s: score %.4f", args.run, result["eval_lang"], result["score"])
+    _log_scores(args.run, summary)
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
@@ -239,9 +266,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-features", default=None)
     p.add_argument("--settings", type=_json, required=True)
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: settings)")
+    p.add_argument(
+        "--eval-features",
+        nargs="+",
+        default=None,
+        metavar="LANG=PATH",
+        help="after training, test the cell on these languages (writes metrics.json)",
+    )
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="test one trained cell on its languages")
+    p = sub.add_parser("evaluate", help="(re-)test a trained cell on its languages")
     p.add_argument("--run", required=True)
     p.add_argument("--features", nargs="+", required=True, metavar="LANG=PATH")
     p.add_argument("--out", required=True)

@@ -105,6 +105,21 @@ def build_model(
     )
 
 
+def frozen_parameter_names(model: nn.Module) -> set[str]:
+    return {n for n, p in model.named_parameters() if not p.requires_grad}
+
+
+def trainable_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The model's state without its frozen parameters.
+
+    Frozen parameters equal the base encoder's, which every job reloads anyway; with frozen
+    word embeddings they are ~95% of the bytes, so leaving them out of saved models and
+    per-epoch checkpoints saves ~1 s and ~400 MB of writes per epoch of a demo cell.
+    """
+    frozen = frozen_parameter_names(model)
+    return {k: v for k, v in model.state_dict().items() if k not in frozen}
+
+
 def save_task_model(model: TaskModel, out_dir: Path, spec: dict) -> None:
     """Save the fine-tuned weights and what is needed to rebuild the model around them.
 
@@ -115,11 +130,8 @@ def save_task_model(model: TaskModel, out_dir: Path, spec: dict) -> None:
     from safetensors.torch import save_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
-    spec = {**spec, "frozen": sorted(frozen)}
-    state = {
-        k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in frozen
-    }
+    spec = {**spec, "frozen": sorted(frozen_parameter_names(model))}
+    state = {k: v.detach().cpu().contiguous() for k, v in trainable_state_dict(model).items()}
     tmp = out_dir / "model.safetensors.tmp"
     save_file(state, str(tmp))
     tmp.replace(out_dir / "model.safetensors")

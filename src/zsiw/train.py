@@ -35,7 +35,13 @@ from zsiw import weighting
 from zsiw.batching import TargetStream, collate, length_grouped_batches
 from zsiw.evaluate import TAG_NAMES, main_score, predict, score_predictions
 from zsiw.losses import per_instance_loss
-from zsiw.models import TaskModel, build_model, save_task_model
+from zsiw.models import (
+    TaskModel,
+    build_model,
+    frozen_parameter_names,
+    save_task_model,
+    trainable_state_dict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +164,16 @@ def _atomic_torch_save(obj: dict, path: Path) -> None:
     tmp.replace(path)
 
 
+def _load_trainable_state(model: torch.nn.Module, state: dict, ckpt_path: Path) -> None:
+    """Restore a checkpoint written by this cell: it holds every parameter except frozen ones."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or set(missing) - frozen_parameter_names(model):
+        raise ValueError(
+            f"{ckpt_path} does not fit this cell's model (e.g. written with other `num_layers` "
+            "or `freeze_embeddings`); delete it to train the cell from the start"
+        )
+
+
 def train_cell(
     *,
     task_group: str,
@@ -248,7 +264,7 @@ def train_cell(
     ckpt_path = out_dir / CHECKPOINT
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(ckpt["model"])
+        _load_trainable_state(model, ckpt["model"], ckpt_path)
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
         source_gen.set_state(ckpt["source_gen"])
@@ -394,7 +410,7 @@ def train_cell(
             examples_log.flush()
             _atomic_torch_save(
                 {
-                    "model": model.state_dict(),
+                    "model": trainable_state_dict(model),
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
                     "source_gen": source_gen.get_state(),

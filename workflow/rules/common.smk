@@ -139,8 +139,10 @@ def target_features(wc):
 
 
 def train_inputs(wc):
+    """Encoder, source and target features, and the test sets (the job tests the cell)."""
     dirs = [model_dir(wc.encoder), *source_features(wc), *target_features(wc)]
-    return [manifest(d) for d in dirs]
+    dirs += eval_features(wc).values()
+    return [manifest(d) for d in dict.fromkeys(dirs)]
 
 
 def train_settings(wc):
