@@ -138,6 +138,40 @@ def test_evaluate_writes_metrics_and_word_level_predictions(tmp_path, feats, tin
     assert json.loads((out / "metrics.json").read_text()) == summary
 
 
+def test_train_job_tests_its_cell_like_a_separate_evaluation(tmp_path, feats, tiny_encoder):
+    from zsiw.cli import main
+
+    out = tmp_path / "cell"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")  # a stale result must not survive a rerun
+    settings = json.dumps({**SETTINGS, "device": "cpu"})
+    argv = ["train", "--task", "ote", "--encoder", "tiny", "--method", "cosine"]
+    argv += ["--sources", "en", "--target", "es", "--seed", "1", "--model", str(tiny_encoder)]
+    argv += ["--source-features", str(feats["ote", "en"])]
+    argv += ["--target-features", str(feats["ote", "es"]), "--settings", settings]
+    argv += ["--eval-features", f"es={feats['ote', 'es']}", "--out", str(out)]
+    assert main(argv) == 0
+    in_job = json.loads((out / "metrics.json").read_text())
+    assert [r["eval_lang"] for r in in_job["results"]] == ["es"]
+    assert in_job["cell"]["target"] == "es" and in_job["cell"]["method"] == "cosine"
+    alone = evaluate_run(out, {"es": feats["ote", "es"]}, tmp_path / "m.json", device="cpu")
+    assert alone == in_job
+    assert not (out / "checkpoint.pt").exists()
+
+
+def test_checkpoint_holds_no_frozen_parameter_and_a_foreign_one_is_refused(tmp_path, tiny_encoder):
+    from zsiw.models import build_model, trainable_state_dict
+
+    frozen = build_model(tiny_encoder, 2, token_level=False, dropout=0.0, freeze_embeddings=True)
+    state = trainable_state_dict(frozen)
+    assert not any("word_embeddings" in k for k in state)
+    assert any("word_embeddings" in k for k in frozen.state_dict())
+    train_mod._load_trainable_state(frozen, state, tmp_path / "ck.pt")  # its own: accepted
+    full = build_model(tiny_encoder, 2, token_level=False, dropout=0.0, freeze_embeddings=False)
+    with pytest.raises(ValueError, match=r"ck\.pt does not fit.*delete it"):
+        train_mod._load_trainable_state(full, state, tmp_path / "ck.pt")
+
+
 RESUME_SCRIPT = r"""
 import json, os, signal, sys
 from pathlib import Path
