@@ -96,3 +96,24 @@ def test_run_context_reads_the_target_batch_from_an_iw_run(tmp_path):
     text = run_context(metrics)
     assert "113 steps of 16 source + 8 target instances" in text
     assert "first 4 layers" in text and "1.00 h of training" in text
+
+
+def test_a_run_trained_unlike_the_others_is_refused_by_name(tmp_path):
+    from zsiw.report.study import check_comparable
+
+    def train_json(method, target, extra, steps=113):
+        cell = Cell("ote", "enc", method, ("en",), target, 1)
+        run = tmp_path / cell.run_dir
+        run.mkdir(parents=True)
+        settings = {"num_layers": 4, "lr": 1e-4, "threads": 1, "device": "cpu", **extra}
+        info = {"cell": cell.to_dict(), "steps": steps, "settings": settings}
+        (run / "train.json").write_text(json.dumps(info))
+        return run / "metrics.json"
+
+    plain = train_json("none", "all", {})
+    iw = train_json("cosine", "es", {"target_batch_size": 16, "threads": 2})
+    check_comparable([plain, iw])  # IW-only settings and hardware may differ
+    stale = train_json("cosine_softmax", "ru", {"num_layers": 2}, steps=40)
+    with pytest.raises(ValueError, match=r"cosine_softmax/en-ru/seed1 was trained unlike") as err:
+        check_comparable([plain, iw, stale])
+    assert "num_layers: 4 vs 2" in str(err.value) and "steps: 113 vs 40" in str(err.value)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zsiw.plan import PLAIN, Cell
+from zsiw.plan import IW_ONLY_SETTINGS, PLAIN, Cell
 from zsiw.report.tables import latex_escape
 from zsiw.significance import compare_runs
 from zsiw.stats import load_rows
@@ -158,6 +158,43 @@ def run_context(metrics: Sequence[str | Path]) -> str:
     )
 
 
+# Settings that may differ between the runs of one comparison: the hardware, and what only
+# IW runs are given (plain runs do not see target data).
+_NOT_COMPARED = IW_ONLY_SETTINGS | {"threads", "device", "target_split"}
+
+
+def check_comparable(metrics: Sequence[str | Path]) -> None:
+    """Refuse to compare runs of one task that were trained differently.
+
+    A run left over from an earlier preset (say 2 layers, 40 steps) keeps its outputs, and
+    Snakemake started without its `params` rerun trigger would not retrain it; compared with
+    the others it would pass for an effect of the method.
+    """
+    import json
+
+    first: dict[str, tuple[Path, dict]] = {}
+    for path in metrics:
+        train = Path(path).parent / "train.json"
+        if not train.exists():
+            continue
+        info = json.loads(train.read_text())
+        trained = {k: v for k, v in info["settings"].items() if k not in _NOT_COMPARED}
+        trained["steps"] = info["steps"]
+        task = info["cell"]["task"]
+        if task not in first:
+            first[task] = (train.parent, trained)
+            continue
+        ref_dir, ref = first[task]
+        differ = sorted(k for k in ref.keys() | trained.keys() if ref.get(k) != trained.get(k))
+        if differ:
+            detail = ", ".join(f"{k}: {ref.get(k)!r} vs {trained.get(k)!r}" for k in differ)
+            raise ValueError(
+                f"{train.parent} was trained unlike {ref_dir} ({detail}); the study compares "
+                "runs trained alike. Delete the run directory that does not match the preset "
+                "and run `snakemake study_iw` again to retrain it."
+            )
+
+
 UNIFORM_ESS = 0.99  # ESS/n above this: weights within ~1 % of uniform (docs/method.md)
 
 
@@ -254,6 +291,7 @@ def write_study(
     seed: int = 0,
     context: str = "",
 ) -> pd.DataFrame:
+    check_comparable(metrics)
     rows = study_rows(metrics, runs_root, n_resamples=n_resamples, seed=seed)
     context = context or run_context(metrics)
     for path, text in ((table_path, study_table(rows)), (findings_path, findings(rows, context))):
