@@ -71,6 +71,7 @@ def test_conclusion_names_no_effect_only_when_every_interval_contains_zero():
         [flat, pd.DataFrame([{**base, "delta": -0.05, "ci_low": -0.07, "ci_high": -0.03}])]
     )
     assert "excludes 0 in 1 of 3 cells (0 gains, 1 losses" in conclusion("m", moved)
+    assert "no measurable effect: in 1 cell the 95 % interval" in conclusion("m", flat.iloc[:1])
 
 
 def test_run_context_reads_the_target_batch_from_an_iw_run(tmp_path):

@@ -198,6 +198,10 @@ def check_comparable(metrics: Sequence[str | Path]) -> None:
 UNIFORM_ESS = 0.99  # ESS/n above this: weights within ~1 % of uniform (docs/method.md)
 
 
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"
+
+
 def conclusion(method: str, part: pd.DataFrame) -> str:
     """One plain-language sentence per method, built only from the measured rows."""
     gains = int(((part["ci_low"] > 0) & (part["delta"] > 0)).sum())
@@ -211,13 +215,14 @@ def conclusion(method: str, part: pd.DataFrame) -> str:
     )
     if gains == losses == 0:
         effect = (
-            f"no measurable effect: in all {n} cells the 95 % interval of Δ contains 0 "
+            f"no measurable effect: in {'all ' if n > 1 else ''}{_cells(n)} the 95 % "
+            "interval of Δ contains 0 "
             f"(Δ from {part['delta'].min():+.4f} to {part['delta'].max():+.4f}, against a "
             f"seed-to-seed std of the plain model of {spread:.4f} on average)"
         )
     else:
         effect = (
-            f"the interval excludes 0 in {gains + losses} of {n} cells ({gains} gains, "
+            f"the interval excludes 0 in {gains + losses} of {_cells(n)} ({gains} gains, "
             f"{losses} losses; mean Δ {part['delta'].mean():+.4f}, seed-to-seed std of the "
             f"plain model {spread:.4f} on average)"
         )
