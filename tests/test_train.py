@@ -1,6 +1,7 @@
 """The training loop on a tiny random encoder: pairing, determinism, resume, evaluation."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -138,7 +139,7 @@ def test_evaluate_writes_metrics_and_word_level_predictions(tmp_path, feats, tin
     assert json.loads((out / "metrics.json").read_text()) == summary
 
 
-def test_train_job_tests_its_cell_like_a_separate_evaluation(tmp_path, feats, tiny_encoder):
+def test_train_job_tests_its_cell_like_a_separate_evaluation(tmp_path, feats, tiny_encoder, caplog):
     from zsiw.cli import main
 
     out = tmp_path / "cell"
@@ -156,6 +157,14 @@ def test_train_job_tests_its_cell_like_a_separate_evaluation(tmp_path, feats, ti
     assert in_job["cell"]["target"] == "es" and in_job["cell"]["method"] == "cosine"
     alone = evaluate_run(out, {"es": feats["ote", "es"]}, tmp_path / "m.json", device="cpu")
     assert alone == in_job
+    # `zsiw evaluate` re-tests a saved cell by hand and gives the same result
+    again = ["evaluate", "--run", str(out), "--features", f"es={feats['ote', 'es']}"]
+    assert main([*again, "--out", str(tmp_path / "again.json"), "--device", "cpu"]) == 0
+    assert json.loads((tmp_path / "again.json").read_text()) == in_job
+    bad = ["evaluate", "--run", str(out), "--features", "es", "--out", str(tmp_path / "x.json")]
+    with caplog.at_level(logging.ERROR):
+        assert main(bad) == 1
+    assert "--features expects LANG=PATH items, got 'es'" in caplog.text
     assert not (out / "checkpoint.pt").exists()
 
 
