@@ -169,16 +169,35 @@ def test_train_job_tests_its_cell_like_a_separate_evaluation(tmp_path, feats, ti
 
 
 def test_checkpoint_holds_no_frozen_parameter_and_a_foreign_one_is_refused(tmp_path, tiny_encoder):
-    from zsiw.models import build_model, trainable_state_dict
+    from zsiw.models import (
+        build_model,
+        frozen_parameter_names,
+        load_trainable_state,
+        trainable_state_dict,
+    )
 
     frozen = build_model(tiny_encoder, 2, token_level=False, dropout=0.0, freeze_embeddings=True)
     state = trainable_state_dict(frozen)
     assert not any("word_embeddings" in k for k in state)
     assert any("word_embeddings" in k for k in frozen.state_dict())
-    train_mod._load_trainable_state(frozen, state, tmp_path / "ck.pt")  # its own: accepted
+    names = frozen_parameter_names(frozen)
+    load_trainable_state(frozen, state, frozen=names, source=tmp_path / "ck.pt", fix="x")
     full = build_model(tiny_encoder, 2, token_level=False, dropout=0.0, freeze_embeddings=False)
-    with pytest.raises(ValueError, match=r"ck\.pt does not fit.*delete it"):
-        train_mod._load_trainable_state(full, state, tmp_path / "ck.pt")
+    with pytest.raises(ValueError, match=r"ck\.pt does not fit.*word_embeddings.*delete it"):
+        load_trainable_state(
+            full,
+            state,
+            frozen=frozen_parameter_names(full),
+            source=tmp_path / "ck.pt",
+            fix="delete it",
+        )
+    deeper = build_model(
+        tiny_encoder, 2, token_level=False, dropout=0.0, freeze_embeddings=True, num_layers=1
+    )
+    with pytest.raises(ValueError, match=r"unexpected \['encoder\.encoder\.layer\.1"):
+        load_trainable_state(
+            deeper, state, frozen=frozen_parameter_names(deeper), source=tmp_path / "m", fix=""
+        )
 
 
 RESUME_SCRIPT = r"""

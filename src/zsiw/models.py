@@ -120,6 +120,24 @@ def trainable_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v for k, v in model.state_dict().items() if k not in frozen}
 
 
+def load_trainable_state(
+    model: nn.Module, state: dict, *, frozen: set[str], source: Path, fix: str
+) -> None:
+    """Load a state written by `trainable_state_dict`: every key but the frozen ones.
+
+    `strict=False` alone would accept a state from another architecture (a 2-layer model's
+    state loads into a 4-layer one, leaving layers at their base values), so every missing
+    key must be a frozen one and no key may be unexpected.
+    """
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    stray = sorted(set(missing) - frozen)
+    if unexpected or stray:
+        raise ValueError(
+            f"{source} does not fit this model (missing {stray[:5]}, unexpected "
+            f"{sorted(unexpected)[:5]}); {fix}"
+        )
+
+
 def save_task_model(model: TaskModel, out_dir: Path, spec: dict) -> None:
     """Save the fine-tuned weights and what is needed to rebuild the model around them.
 
@@ -148,15 +166,13 @@ def load_task_model(run_dir: Path) -> tuple[TaskModel, dict]:
         token_level=spec["token_level"],
         num_layers=spec.get("num_layers"),
     )
-    missing, unexpected = model.load_state_dict(
-        load_file(str(run_dir / "model.safetensors")), strict=False
+    load_trainable_state(
+        model,
+        load_file(str(run_dir / "model.safetensors")),
+        frozen=set(spec.get("frozen", [])),
+        source=run_dir / "model.safetensors",
+        fix="retrain the cell (its model_spec.json and weights are from different runs)",
     )
-    if unexpected or set(missing) - set(spec.get("frozen", [])):
-        raise RuntimeError(
-            f"{run_dir / 'model.safetensors'} does not fit its model_spec.json: missing "
-            f"{sorted(set(missing) - set(spec.get('frozen', [])))[:5]}, unexpected "
-            f"{sorted(unexpected)[:5]}"
-        )
     return model, spec
 
 

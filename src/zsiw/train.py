@@ -39,6 +39,7 @@ from zsiw.models import (
     TaskModel,
     build_model,
     frozen_parameter_names,
+    load_trainable_state,
     save_task_model,
     trainable_state_dict,
 )
@@ -164,16 +165,6 @@ def _atomic_torch_save(obj: dict, path: Path) -> None:
     tmp.replace(path)
 
 
-def _load_trainable_state(model: torch.nn.Module, state: dict, ckpt_path: Path) -> None:
-    """Restore a checkpoint written by this cell: it holds every parameter except frozen ones."""
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or set(missing) - frozen_parameter_names(model):
-        raise ValueError(
-            f"{ckpt_path} does not fit this cell's model (e.g. written with other `num_layers` "
-            "or `freeze_embeddings`); delete it to train the cell from the start"
-        )
-
-
 def train_cell(
     *,
     task_group: str,
@@ -264,7 +255,14 @@ def train_cell(
     ckpt_path = out_dir / CHECKPOINT
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        _load_trainable_state(model, ckpt["model"], ckpt_path)
+        load_trainable_state(
+            model,
+            ckpt["model"],
+            frozen=frozen_parameter_names(model),
+            source=ckpt_path,
+            fix="it was written with other `num_layers` or `freeze_embeddings`; delete it "
+            "to train the cell from the start",
+        )
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
         source_gen.set_state(ckpt["source_gen"])
