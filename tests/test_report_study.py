@@ -75,7 +75,7 @@ def test_conclusion_names_no_effect_only_when_every_interval_contains_zero():
 
 
 def test_run_context_reads_the_target_batch_from_an_iw_run(tmp_path):
-    from zsiw.report.study import run_context
+    from zsiw.report.study import run_context, train_infos
 
     settings = {"batch_size": 16, "max_length": 48, "lr": 1e-4, "num_layers": 4}
     metrics = []
@@ -94,13 +94,13 @@ def test_run_context_reads_the_target_batch_from_an_iw_run(tmp_path):
         }
         (run / "train.json").write_text(json.dumps(info))
         metrics.append(run / "metrics.json")
-    text = run_context(metrics)
+    text = run_context(train_infos([*metrics, tmp_path / "never-trained" / "metrics.json"]))
     assert "113 steps of 16 source + 8 target instances" in text
     assert "first 4 layers" in text and "1.00 h of training" in text
 
 
 def test_a_run_trained_unlike_the_others_is_refused_by_name(tmp_path):
-    from zsiw.report.study import check_comparable
+    from zsiw.report.study import check_comparable, train_infos
 
     def train_json(method, target, extra, steps=113):
         cell = Cell("ote", "enc", method, ("en",), target, 1)
@@ -113,8 +113,8 @@ def test_a_run_trained_unlike_the_others_is_refused_by_name(tmp_path):
 
     plain = train_json("none", "all", {})
     iw = train_json("cosine", "es", {"target_batch_size": 16, "threads": 2})
-    check_comparable([plain, iw])  # IW-only settings and hardware may differ
+    check_comparable(train_infos([plain, iw]))  # IW-only settings and hardware may differ
     stale = train_json("cosine_softmax", "ru", {"num_layers": 2}, steps=40)
     with pytest.raises(ValueError, match=r"cosine_softmax/en-ru/seed1 was trained unlike") as err:
-        check_comparable([plain, iw, stale])
+        check_comparable(train_infos([plain, iw, stale]))
     assert "num_layers: 4 vs 2" in str(err.value) and "steps: 113 vs 40" in str(err.value)

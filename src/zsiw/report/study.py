@@ -122,19 +122,25 @@ def study_table(rows: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_context(metrics: Sequence[str | Path]) -> str:
-    """What was trained, from the runs' train.json files: per task the encoder, depth,
-    steps, length, learning rate and batch sizes of an IW run (plain runs are not given the
-    target batch size); seeds; total train time."""
+def train_infos(metrics: Sequence[str | Path]) -> list[tuple[Path, dict]]:
+    """(run directory, train.json contents) of every run that has a train.json."""
     import json
 
-    tasks: dict[str, str] = {}
-    seconds, seeds = 0.0, set()
+    infos = []
     for path in metrics:
         train = Path(path).parent / "train.json"
-        if not train.exists():
-            continue
-        info = json.loads(train.read_text())
+        if train.exists():
+            infos.append((train.parent, json.loads(train.read_text())))
+    return infos
+
+
+def run_context(infos: Sequence[tuple[Path, dict]]) -> str:
+    """What was trained, from the runs' `train_infos`: per task the encoder, depth,
+    steps, length, learning rate and batch sizes of an IW run (plain runs are not given the
+    target batch size); seeds; total train time."""
+    tasks: dict[str, str] = {}
+    seconds, seeds = 0.0, set()
+    for _, info in infos:
         seconds += float(info.get("seconds", 0.0))
         seeds.add(int(info["seed"]))
         st, cell = info["settings"], info["cell"]
@@ -163,33 +169,27 @@ def run_context(metrics: Sequence[str | Path]) -> str:
 _NOT_COMPARED = IW_ONLY_SETTINGS | {"threads", "device", "target_split"}
 
 
-def check_comparable(metrics: Sequence[str | Path]) -> None:
+def check_comparable(infos: Sequence[tuple[Path, dict]]) -> None:
     """Refuse to compare runs of one task that were trained differently.
 
     A run left over from an earlier preset (say 2 layers, 40 steps) keeps its outputs, and
     Snakemake started without its `params` rerun trigger would not retrain it; compared with
     the others it would pass for an effect of the method.
     """
-    import json
-
     first: dict[str, tuple[Path, dict]] = {}
-    for path in metrics:
-        train = Path(path).parent / "train.json"
-        if not train.exists():
-            continue
-        info = json.loads(train.read_text())
+    for run_dir, info in infos:
         trained = {k: v for k, v in info["settings"].items() if k not in _NOT_COMPARED}
         trained["steps"] = info["steps"]
         task = info["cell"]["task"]
         if task not in first:
-            first[task] = (train.parent, trained)
+            first[task] = (run_dir, trained)
             continue
         ref_dir, ref = first[task]
         differ = sorted(k for k in ref.keys() | trained.keys() if ref.get(k) != trained.get(k))
         if differ:
             detail = ", ".join(f"{k}: {ref.get(k)!r} vs {trained.get(k)!r}" for k in differ)
             raise ValueError(
-                f"{train.parent} was trained unlike {ref_dir} ({detail}); the study compares "
+                f"{run_dir} was trained unlike {ref_dir} ({detail}); the study compares "
                 "runs trained alike. Delete the run directory that does not match the preset "
                 "and run `snakemake study_iw` again to retrain it."
             )
@@ -296,9 +296,10 @@ def write_study(
     seed: int = 0,
     context: str = "",
 ) -> pd.DataFrame:
-    check_comparable(metrics)
+    infos = train_infos(metrics)
+    check_comparable(infos)
     rows = study_rows(metrics, runs_root, n_resamples=n_resamples, seed=seed)
-    context = context or run_context(metrics)
+    context = context or run_context(infos)
     for path, text in ((table_path, study_table(rows)), (findings_path, findings(rows, context))):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
