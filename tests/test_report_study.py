@@ -70,7 +70,8 @@ def test_conclusion_names_no_effect_only_when_every_interval_contains_zero():
     moved = pd.concat(
         [flat, pd.DataFrame([{**base, "delta": -0.05, "ci_low": -0.07, "ci_high": -0.03}])]
     )
-    assert "excludes 0 in 1 of 3 cells (0 gains, 1 losses" in conclusion("m", moved)
+    assert "excludes 0 in 1 of 3 cells (0 gains, 1 loss;" in conclusion("m", moved)
+    assert conclusion("m", moved, task="ote").startswith("* **ote, `m`**: the interval")
     assert "no measurable effect: in 1 cell the 95 % interval" in conclusion("m", flat.iloc[:1])
 
 
@@ -118,3 +119,26 @@ def test_a_run_trained_unlike_the_others_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match=r"cosine_softmax/en-ru/seed1 was trained unlike") as err:
         check_comparable(train_infos([plain, iw, stale]))
     assert "num_layers: 4 vs 2" in str(err.value) and "steps: 113 vs 40" in str(err.value)
+
+
+def test_findings_conclude_per_task_and_never_pool_f1_with_accuracy():
+    import pandas as pd
+
+    from zsiw.report.study import findings
+
+    def row(task, delta, std):
+        return {
+            "task": task, "encoder": "enc", "target": "de", "method": "cosine", "seeds": 5,
+            "plain_mean": 0.5, "plain_std": std, "iw_mean": 0.5 + delta, "iw_std": std,
+            "delta": delta, "ci_low": delta - 0.001, "ci_high": delta + 0.001, "p_value": 0.01,
+            "seed_delta_mean": delta, "seed_delta_std": 0.0, "seed_wins": 5, "seed_losses": 0,
+            "ess_ratio": 1.0, "n_max": 1.0,
+        }  # fmt: skip
+
+    text = findings(pd.DataFrame([row("ote", -0.004, 0.02), row("cls-books", 0.006, 0.01)]))
+    assert "2 comparisons" in text and "(1 gain, 1 loss)" in text
+    assert "* **cls-books, `cosine`**: the interval excludes 0 in 1 of 1 cell (1 gain," in text
+    assert "* **ote, `cosine`**: the interval excludes 0 in 1 of 1 cell (0 gains, 1 loss;" in text
+    assert "plain model 0.0200 on average" in text and "plain model 0.0100 on average" in text
+    assert "0.0150" not in text  # the two tasks' seed spreads are not averaged together
+    assert "* ote, `cosine`: mean Δ -0.0040 over 1 task×target" in text

@@ -198,12 +198,17 @@ def check_comparable(infos: Sequence[tuple[Path, dict]]) -> None:
 UNIFORM_ESS = 0.99  # ESS/n above this: weights within ~1 % of uniform (docs/method.md)
 
 
+def _count(n: int, noun: str, plural: str = "") -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
 def _cells(n: int) -> str:
-    return f"{n} cell" if n == 1 else f"{n} cells"
+    return _count(n, "cell")
 
 
-def conclusion(method: str, part: pd.DataFrame) -> str:
-    """One plain-language sentence per method, built only from the measured rows."""
+def conclusion(method: str, part: pd.DataFrame, task: str = "") -> str:
+    """One plain-language sentence per method (and task: scores of different tasks are
+    different metrics, not pooled), built only from the measured rows."""
     gains = int(((part["ci_low"] > 0) & (part["delta"] > 0)).sum())
     losses = int(((part["ci_high"] < 0) & (part["delta"] < 0)).sum())
     n, ess = len(part), part["ess_ratio"].mean()
@@ -222,11 +227,13 @@ def conclusion(method: str, part: pd.DataFrame) -> str:
         )
     else:
         effect = (
-            f"the interval excludes 0 in {gains + losses} of {_cells(n)} ({gains} gains, "
-            f"{losses} losses; mean Δ {part['delta'].mean():+.4f}, seed-to-seed std of the "
+            f"the interval excludes 0 in {gains + losses} of {_cells(n)} "
+            f"({_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}; "
+            f"mean Δ {part['delta'].mean():+.4f}, seed-to-seed std of the "
             f"plain model {spread:.4f} on average)"
         )
-    return f"* **`{method}`**: {effect}; {weights}."
+    label = f"{task}, `{method}`" if task else f"`{method}`"
+    return f"* **{label}**: {effect}; {weights}."
 
 
 def findings(rows: pd.DataFrame, context: str = "") -> str:
@@ -250,22 +257,23 @@ def findings(rows: pd.DataFrame, context: str = "") -> str:
         "## Conclusion",
         "",
         f"{len(rows)} comparisons (task × target × method); the interval excludes 0 in "
-        f"{len(sig)} of them ({len(gains)} gains, {len(sig) - len(gains)} losses).",
+        f"{len(sig)} of them ({_count(len(gains), 'gain')}, "
+        f"{_count(len(sig) - len(gains), 'loss', 'losses')}).",
         "",
     ]
-    text += [conclusion(m, part) for m, part in rows.groupby("method")]
+    text += [conclusion(m, part, task=t) for (t, m), part in rows.groupby(["task", "method"])]
     text += [
         "",
-        "## Per method",
+        "## Per task and method",
         "",
     ]
-    for method, part in rows.groupby("method"):
+    for (task, method), part in rows.groupby(["task", "method"]):
         text.append(
-            f"* `{method}`: mean Δ {part['delta'].mean():+.4f} over {len(part)} task×target "
-            f"cells (range {part['delta'].min():+.4f} to {part['delta'].max():+.4f}); seeds "
-            f"where IW beat plain: {int(part['seed_wins'].sum())} of "
-            f"{int(part['seeds'].sum())}; weights' ESS/n {part['ess_ratio'].mean():.4f}, "
-            f"largest n·w {part['n_max'].max():.3f}."
+            f"* {task}, `{method}`: mean Δ {part['delta'].mean():+.4f} over {len(part)} "
+            f"task×target cells (range {part['delta'].min():+.4f} to "
+            f"{part['delta'].max():+.4f}); seeds where IW beat plain: "
+            f"{int(part['seed_wins'].sum())} of {int(part['seeds'].sum())}; "
+            f"weights' ESS/n {part['ess_ratio'].mean():.4f}, largest n·w {part['n_max'].max():.3f}."
         )
     text += [
         "",
