@@ -56,8 +56,22 @@ def frame() -> pd.DataFrame:
 @pytest.fixture()
 def significance() -> pd.DataFrame:
     base = {"encoder": XLMR, "method": "cosine", "seeds": "1,2", "n_seeds": 2, "n_resamples": 1000}
+    base["sources"] = "en"
     return pd.DataFrame(
         [
+            {  # the multi-source model vs the same plain English model: not significant
+                **base,
+                "sources": "en+nl+ru+tr",
+                "task": "ote",
+                "eval_lang": "es",
+                "mean_plain": 0.69,
+                "mean_iw": 0.74,
+                "delta": 0.05,
+                "ci_low": -0.01,
+                "ci_high": 0.09,
+                "p_value": 0.3,
+                "significant": False,
+            },
             {
                 **base,
                 "task": "ote",
@@ -117,6 +131,12 @@ def test_sign_agreement_per_cell(frame, significance):
     assert es["sign_match"] is True
     assert es["abs_diff"] == pytest.approx(abs(0.705 - 0.704))
     assert es["sig_note"].startswith("yes")
+    multi = _one(rows, task_group="ote", method="cosine", target="es", multi_source=True)
+    assert multi["sig_note"] == "no (p=0.3)"  # its own comparison, not the single-source one
+    legacy = scorecard_rows(frame, significance.drop(columns="sources").iloc[1:])
+    single = _one(legacy, encoder=XLMR, method="cosine", target="es", multi_source=False)
+    assert single["sig_note"] == "yes (p<0.002)"
+    assert _one(legacy, encoder=XLMR, target="es", multi_source=True)["sig_note"] == ""
     nl = _one(rows, task_group="ote", encoder=XLMR, method="cosine", target="nl")
     assert nl["our_gain"] == pytest.approx(-0.02) and nl["paper_gain"] > 0
     assert nl["sign_match"] is False
@@ -181,10 +201,11 @@ def test_markdown(frame, significance):
     assert books[header.index("Significant")] == "1/1 langs"
     # every significance result is listed, with p=0 shown at the bootstrap's resolution
     section = md.split("## Significance", 1)[1]
-    assert section.count("| ote |") == 2 and section.count("| cls-books |") == 1
-    sig_es = _table_row(section, "ote", "XLMR", "cosine", "es")
+    assert section.count("| ote |") == 3 and section.count("| cls-books |") == 1
+    sig_es = _table_row(section, "ote", "XLMR", "cosine (IW)", "es")
     assert "<0.002" in sig_es and sig_es[-1] == "yes"
-    assert _table_row(section, "ote", "XLMR", "cosine", "nl")[-1] == "no"
+    assert _table_row(section, "ote", "XLMR", "cosine (IW)", "nl")[-1] == "no"
+    assert _table_row(section, "ote", "XLMR", "cosine (multi-source)", "es")[-1] == "no"
 
 
 def test_markdown_without_significance(frame):

@@ -251,6 +251,12 @@ def test_significance_table_pairs_iw_with_plain(tmp_path):
             gold,
             iw_pred,
         )
+        _write(
+            _pred_path(root, Cell("mldoc", enc, "cosine", ("en", "es"), "de", seed), "de"),
+            ids,
+            gold,
+            gold if seed == 1 else plain_pred,  # 1.0 and 0.6: a mean of 0.8
+        )
         base = {"task": "mldoc", "encoder": enc, "multi_source": False, "seed": seed}
         rows += [
             {
@@ -277,7 +283,7 @@ def test_significance_table_pairs_iw_with_plain(tmp_path):
                 "eval_lang": "de",
                 "score": 0.9,
             },
-            # multi-source IW cells are not compared (no predictions written on purpose)
+            # multi-source IW: compared with the same plain English model
             {
                 **base,
                 "method": "cosine",
@@ -291,18 +297,23 @@ def test_significance_table_pairs_iw_with_plain(tmp_path):
     csv = tmp_path / "per_seed.csv"
     pd.DataFrame(rows).to_csv(csv, index=False)
     table = significance_table(csv, root, n_resamples=300, seed=0)
-    assert len(table) == 1
+    assert len(table) == 2
     row = table.iloc[0]
-    assert (row["task"], row["encoder"], row["method"], row["eval_lang"]) == (
+    assert (row["task"], row["encoder"], row["method"], row["sources"], row["eval_lang"]) == (
         "mldoc",
         enc,
         "cosine",
+        "en",
         "de",
     )
     assert row["seeds"] == "1,2" and row["n_seeds"] == 2
     assert row["mean_plain"] == pytest.approx(0.6) and row["mean_iw"] == pytest.approx(0.9)
     assert row["delta"] == pytest.approx(0.3)
     assert row["ci_low"] > 0 and bool(row["significant"])
+    multi = table.iloc[1]
+    assert multi["sources"] == "en+es" and multi["seeds"] == "1,2"
+    assert multi["mean_plain"] == pytest.approx(0.6) and multi["mean_iw"] == pytest.approx(0.8)
+    assert multi["delta"] == pytest.approx(0.2)
     for col in (
         "task",
         "encoder",

@@ -71,6 +71,7 @@ SIGNIFICANCE_COLUMNS = [
     "domain",
     "encoder",
     "method",
+    "sources",
     "eval_lang",
     "seeds",
     "n_seeds",
@@ -337,10 +338,12 @@ def significance_table(
     seed: int = 0,
     source_lang: str = "en",
 ) -> pd.DataFrame:
-    """One row per single-source IW cell vs the plain model: same task, encoder, language.
+    """One row per IW cell vs the plain model: same task, encoder, language.
 
-    IW cells are rows with ``method != "none"`` trained on ``source_lang`` alone; the plain
-    partner is ``method == "none"`` (target ``all``) with the same task, encoder and seed.
+    IW cells are rows with ``method != "none"`` trained on ``source_lang`` alone or on several
+    sources (multi-source, ``sources`` joined by ``+``); the partner is always the plain
+    ``source_lang`` model (``method == "none"``, target ``all``) with the same task, encoder
+    and seed -- the baseline of the paper's Table 4 and of the scorecard's gain column.
     Seeds missing either predictions file are left out (with a warning); a pair with no seed
     left is dropped. ``seeds`` is the comma-separated list of seeds used; ``significant`` is
     ``p_value < 0.05`` and a CI that excludes 0; ``n_resamples`` gives the p-value's resolution.
@@ -349,21 +352,22 @@ def significance_table(
     root = Path(runs_root)
     rows = rows.copy()
     rows["sources"] = rows["sources"].astype(str)
-    iw = rows[(rows["method"] != PLAIN) & (rows["sources"] == source_lang)]
+    multi = rows["sources"].str.contains("+", regex=False)
+    iw = rows[(rows["method"] != PLAIN) & ((rows["sources"] == source_lang) | multi)]
     plain = rows[(rows["method"] == PLAIN) & (rows["sources"] == source_lang)]
     plain_keys = set(
         zip(plain["task"], plain["encoder"], plain["eval_lang"], plain["seed"], strict=True)
     )
     out = []
-    keys = ["task", "encoder", "method", "eval_lang"]
-    for (task, encoder, method, lang), group in iw.groupby(keys, sort=True):
+    keys = ["task", "encoder", "method", "sources", "eval_lang"]
+    for (task, encoder, method, sources, lang), group in iw.groupby(keys, sort=True):
         pairs, seeds = [], []
         for _, r in group.sort_values("seed").iterrows():
             s = int(r["seed"])
             if (task, encoder, lang, r["seed"]) not in plain_keys:
                 continue
-            src = (source_lang,)
-            a = _run_dir(root, Cell(task, encoder, PLAIN, src, ALL_TARGETS, s))
+            a = _run_dir(root, Cell(task, encoder, PLAIN, (source_lang,), ALL_TARGETS, s))
+            src = tuple(sources.split("+"))
             b = _run_dir(root, Cell(task, encoder, method, src, str(r["target"]), s))
             pa, pb = a / "predictions" / f"{lang}.jsonl", b / "predictions" / f"{lang}.jsonl"
             if not (pa.exists() and pb.exists()):
@@ -373,7 +377,8 @@ def significance_table(
             seeds.append(s)
         if not pairs:
             warnings.warn(
-                f"no plain/IW prediction pairs for {task} {encoder} {method} {lang}", stacklevel=2
+                f"no plain/IW prediction pairs for {task} {encoder} {method} {sources} {lang}",
+                stacklevel=2,
             )
             continue
         res = compare_runs(pairs, task_group=task_group(task), n_resamples=n_resamples, seed=seed)
@@ -385,6 +390,7 @@ def significance_table(
                 "domain": task_domain(task),
                 "encoder": encoder,
                 "method": method,
+                "sources": sources,
                 "eval_lang": lang,
                 "seeds": ",".join(str(s) for s in seeds),
                 "n_seeds": len(seeds),

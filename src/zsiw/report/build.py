@@ -65,6 +65,8 @@ def significant_cells(significance_csv: str | Path | None, group: str) -> set[tu
     if sig.empty:
         return set()
     sig = sig[sig["task"].str.split("-").str[0] == group]
+    if "sources" in sig:  # Tables 1-3 are single-source; multi-source rows belong to Table 4
+        sig = sig[~sig["sources"].astype(str).str.contains("+", regex=False)]
     good = sig["significant"].astype(bool) & (sig["delta"] > 0)
     if group != "cls":
         return {(e, lang) for e, lang in zip(sig[good]["encoder"], sig[good]["eval_lang"])}

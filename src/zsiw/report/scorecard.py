@@ -196,12 +196,13 @@ def _task(unit: dict[str, Any]) -> str:
 
 def _sig_note(unit: dict[str, Any], sig: pd.DataFrame | None) -> str:
     """Short significance summary of one IW row (per-language results for a cls domain)."""
-    if sig is None or sig.empty or unit["method"] == PLAIN or unit["multi_source"]:
+    if sig is None or sig.empty or unit["method"] == PLAIN:
         return ""
     hits = sig[
         (sig["task"] == _task(unit))
         & (sig["encoder"] == unit["encoder"])
         & (sig["method"] == unit["method"])
+        & (_is_multi(sig) == unit["multi_source"])
     ]
     if unit["target"] != "mean":
         hits = hits[hits["eval_lang"] == unit["target"]]
@@ -214,6 +215,13 @@ def _sig_note(unit: dict[str, Any], sig: pd.DataFrame | None) -> str:
         return ""
     n_sig = int(hits["significant"].astype(bool).sum())
     return f"{n_sig}/{len(hits)} langs"
+
+
+def _is_multi(sig: pd.DataFrame) -> pd.Series:
+    """Which significance rows are multi-source cells (``sources`` joined by ``+``)."""
+    if "sources" not in sig:  # written before multi-source cells were compared
+        return pd.Series(False, index=sig.index)
+    return sig["sources"].astype(str).str.contains("+", regex=False)
 
 
 def _fmt_p(row: Any) -> str:
@@ -335,7 +343,9 @@ def scorecard(
             "Test items are resampled jointly for both models (and shared across seeds); the "
             "statistic is the seed-averaged metric difference IW − plain. The 95% CI is the "
             "percentile interval; p is two-sided (2 × the share of resamples whose difference is "
-            "zero or of the opposite sign). The bootstrap holds the trained models fixed."
+            "zero or of the opposite sign). The bootstrap holds the trained models fixed. "
+            "Multi-source IW models are compared with the same plain English-source model "
+            "(the baseline of the paper's Table 4)."
         ),
         "",
     ]
@@ -353,13 +363,13 @@ def scorecard(
         "Significant",
     ]
     body = []
-    for _, s in sig.iterrows():
+    for (_, s), multi in zip(sig.iterrows(), _is_multi(sig), strict=True):
         d = _DECIMALS.get(str(s["task"]).split("-", 1)[0], 4)
         body.append(
             [
                 str(s["task"]),
                 _label(str(s["encoder"])),
-                str(s["method"]),
+                _method_label(str(s["method"]), bool(multi)),
                 str(s["eval_lang"]),
                 str(s["seeds"]),
                 _fmt(float(s["mean_plain"]), d),
