@@ -51,6 +51,10 @@ def test_study_pairs_seeds_and_reports_intervals(tmp_path):
     # per seed: +0.30 and +0.20 over plain, both wins
     assert r["seed_delta_mean"] == pytest.approx(0.25) and r["seed_wins"] == 2
     assert r["seed_delta_std"] == pytest.approx(0.0707107, abs=1e-6)
+    # t(0.975, df=1) = 12.7062; sem = 0.0707107 / sqrt(2) = 0.05: 0.25 ± 0.63531
+    assert r["seed_ci_low"] == pytest.approx(0.25 - 0.63531, abs=1e-4)
+    assert r["seed_ci_high"] == pytest.approx(0.25 + 0.63531, abs=1e-4)
+    assert "[-0.3853, +0.8853]" in (tmp_path / "t.tex").read_text()
     text = (tmp_path / "f.md").read_text()
     assert "1 comparisons" in text and "+0.2500" in text and "(2/0)" in text
     assert "its weights move" not in text and "within about 1 % of uniform" in text
@@ -61,7 +65,8 @@ def test_conclusion_names_no_effect_only_when_every_interval_contains_zero():
 
     from zsiw.report.study import conclusion
 
-    base = {"plain_std": 0.02, "ess_ratio": 0.5, "n_max": 3.0}
+    base = {"plain_std": 0.02, "ess_ratio": 0.5, "n_max": 3.0, "seed_ci_low": -1.0}
+    base["seed_ci_high"] = 1.0
     flat = pd.DataFrame(
         [{**base, "delta": d, "ci_low": d - 0.01, "ci_high": d + 0.01} for d in (0.001, -0.002)]
     )
@@ -71,8 +76,16 @@ def test_conclusion_names_no_effect_only_when_every_interval_contains_zero():
         [flat, pd.DataFrame([{**base, "delta": -0.05, "ci_low": -0.07, "ci_high": -0.03}])]
     )
     assert "excludes 0 in 1 of 3 cells (0 gains, 1 loss;" in conclusion("m", moved)
-    assert conclusion("m", moved, task="ote").startswith("* **ote, `m`**: the interval")
-    assert "no measurable effect: in 1 cell the 95 % interval" in conclusion("m", flat.iloc[:1])
+    assert "seeds (t-interval of the per-seed Δ) it excludes 0 in 0 of 3 cells" in conclusion(
+        "m", moved
+    )
+    # an effect that only the seed-level interval sees is not "no measurable effect"
+    retrained = flat.assign(seed_ci_low=[0.001, -1.0], seed_ci_high=[0.01, 1.0])
+    text = conclusion("m", retrained)
+    assert "no measurable effect" not in text
+    assert "excludes 0 in 0 of 2 cells" in text and "in 1 of 2 cells (1 gain, 0 losses)" in text
+    assert conclusion("m", moved, task="ote").startswith("* **ote, `m`**: the bootstrap interval")
+    assert "no measurable effect: in 1 cell both 95 % intervals" in conclusion("m", flat.iloc[:1])
 
 
 def test_run_context_reads_the_target_batch_from_an_iw_run(tmp_path):
@@ -132,13 +145,20 @@ def test_findings_conclude_per_task_and_never_pool_f1_with_accuracy():
             "plain_mean": 0.5, "plain_std": std, "iw_mean": 0.5 + delta, "iw_std": std,
             "delta": delta, "ci_low": delta - 0.001, "ci_high": delta + 0.001, "p_value": 0.01,
             "seed_delta_mean": delta, "seed_delta_std": 0.0, "seed_wins": 5, "seed_losses": 0,
+            "seed_ci_low": -0.1, "seed_ci_high": 0.1,
             "ess_ratio": 1.0, "n_max": 1.0,
         }  # fmt: skip
 
     text = findings(pd.DataFrame([row("ote", -0.004, 0.02), row("cls-books", 0.006, 0.01)]))
-    assert "2 comparisons" in text and "(1 gain, 1 loss)" in text
-    assert "* **cls-books, `cosine`**: the interval excludes 0 in 1 of 1 cell (1 gain," in text
-    assert "* **ote, `cosine`**: the interval excludes 0 in 1 of 1 cell (0 gains, 1 loss;" in text
+    assert "2 comparisons" in text and "(1 gain, 1 loss); the per-seed t-interval in 0" in text
+    assert (
+        "* **cls-books, `cosine`**: the bootstrap interval excludes 0 in 1 of 1 cell (1 gain,"
+        in text
+    )
+    assert (
+        "* **ote, `cosine`**: the bootstrap interval excludes 0 in 1 of 1 cell (0 gains, 1 loss;"
+        in text
+    )
     assert "plain model 0.0200 on average" in text and "plain model 0.0100 on average" in text
     assert "0.0150" not in text  # the two tasks' seed spreads are not averaged together
     assert "* ote, `cosine`: mean Δ -0.0040 over 1 task×target" in text

@@ -2,9 +2,11 @@
 
 For each task x target, plain fine-tuning against the paper's cosine IW and each variant, all
 with the same seeds (paired runs): mean ± std over seeds, the paired difference with a 95 %
-paired-bootstrap interval (test items resampled, seeds pooled; `zsiw.significance`), and the
-weight dispersion. Writes a LaTeX table and a Markdown findings page whose every claim is a
-number with its interval.
+paired-bootstrap interval (test items resampled, seeds pooled; `zsiw.significance`), a 95 %
+t-interval of the per-seed differences, and the weight dispersion. The two intervals answer
+different questions: the bootstrap holds the trained models fixed and measures test-set noise;
+the t-interval measures whether the difference survives retraining with other seeds. Writes
+a LaTeX table and a Markdown findings page whose every claim is a number with its interval.
 """
 
 from __future__ import annotations
@@ -18,6 +20,18 @@ from zsiw.plan import IW_ONLY_SETTINGS, PLAIN, Cell
 from zsiw.report.tables import latex_escape
 from zsiw.significance import compare_runs
 from zsiw.stats import load_rows
+
+
+def seed_interval(deltas: pd.Series, level: float = 0.95) -> tuple[float, float]:
+    """Student-t interval of the mean per-seed difference (NaN with fewer than 2 seeds)."""
+    from scipy import stats
+
+    n = len(deltas)
+    if n < 2:
+        return float("nan"), float("nan")
+    mean, sem = float(deltas.mean()), float(deltas.std(ddof=1)) / n**0.5
+    half = float(stats.t.ppf(0.5 + level / 2, df=n - 1)) * sem
+    return mean - half, mean + half
 
 
 def study_rows(
@@ -49,6 +63,7 @@ def study_rows(
                 for s in seeds
             ]
             per_seed = scores[seeds] - plain[seeds]
+            seed_low, seed_high = seed_interval(per_seed)
             boot = compare_runs(
                 pairs, task_group=task.split("-")[0], n_resamples=n_resamples, seed=seed
             )
@@ -70,6 +85,8 @@ def study_rows(
                     # the same difference seed by seed: how it compares to seed noise
                     "seed_delta_mean": per_seed.mean(),
                     "seed_delta_std": per_seed.std(ddof=1) if len(seeds) > 1 else 0.0,
+                    "seed_ci_low": seed_low,
+                    "seed_ci_high": seed_high,
                     "seed_wins": int((per_seed > 0).sum()),
                     "seed_losses": int((per_seed < 0).sum()),
                     "ess_ratio": rows["w_ess_ratio_mean"].mean(),
@@ -84,14 +101,20 @@ def _tail(cell: Cell) -> tuple[str, ...]:
     return cell.run_dir.parts[2:]
 
 
+def _interval(low: float, high: float) -> str:
+    """``[+a, +b]``, or ``--`` where there is no interval (one seed)."""
+    return "--" if pd.isna(low) else f"[{low:+.4f}, {high:+.4f}]"
+
+
 def study_table(rows: pd.DataFrame) -> str:
     lines = [
         "\\begin{table}[t]",
         "\\centering",
         "\\small",
-        "\\begin{tabular}{lllcccc}",
+        "\\begin{tabular}{lllccccc}",
         "\\toprule",
-        "Task & Target & Method & Plain & IW & $\\Delta$ [95\\% CI] & ESS/$n$ \\\\",
+        "Task & Target & Method & Plain & IW & $\\Delta$ [95\\% CI] & per seed [95\\% $t$] "
+        "& ESS/$n$ \\\\",
         "\\midrule",
     ]
     for _, r in rows.iterrows():
@@ -104,6 +127,7 @@ def study_table(rows: pd.DataFrame) -> str:
                     f"${r['plain_mean']:.3f} \\pm {r['plain_std']:.3f}$",
                     f"${r['iw_mean']:.3f} \\pm {r['iw_std']:.3f}$",
                     f"${r['delta']:+.4f}$ [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]",
+                    _interval(r["seed_ci_low"], r["seed_ci_high"]),
                     f"{r['ess_ratio']:.4f}",
                 ]
             )
@@ -114,7 +138,9 @@ def study_table(rows: pd.DataFrame) -> str:
         "\\end{tabular}",
         "\\caption{Does the weighting do anything? Plain fine-tuning vs the paper's cosine IW "
         "and variants, paired by seed: mean $\\pm$ sample std over seeds; $\\Delta$ = IW $-$ "
-        "plain with a 95\\% paired-bootstrap interval over test items (seeds pooled); ESS/$n$: "
+        "plain with a 95\\% paired-bootstrap interval over test items (seeds pooled; the trained "
+        "models held fixed); per seed: 95\\% Student-$t$ interval of the mean per-seed "
+        "$\\Delta$ (training noise); ESS/$n$: "
         "mean effective sample size of the weights over the batch size (1 = uniform).}",
         "\\label{tab:study-iw}",
         "\\end{table}",
@@ -212,25 +238,30 @@ def conclusion(method: str, part: pd.DataFrame, task: str = "") -> str:
     gains = int(((part["ci_low"] > 0) & (part["delta"] > 0)).sum())
     losses = int(((part["ci_high"] < 0) & (part["delta"] < 0)).sum())
     n, ess = len(part), part["ess_ratio"].mean()
+    seed_gains = int((part["seed_ci_low"] > 0).sum())
+    seed_losses = int((part["seed_ci_high"] < 0).sum())
+    seed_sig = seed_gains + seed_losses
     spread = part["plain_std"].mean()
     weights = (
         f"its weights stay within about 1 % of uniform (mean ESS/n {ess:.4f})"
         if ess >= UNIFORM_ESS
         else f"its weights move (mean ESS/n {ess:.4f}, largest n·w {part['n_max'].max():.2f})"
     )
-    if gains == losses == 0:
+    if gains == losses == seed_sig == 0:
         effect = (
-            f"no measurable effect: in {'all ' if n > 1 else ''}{_cells(n)} the 95 % "
-            "interval of Δ contains 0 "
+            f"no measurable effect: in {'all ' if n > 1 else ''}{_cells(n)} both 95 % "
+            "intervals of Δ contain 0 "
             f"(Δ from {part['delta'].min():+.4f} to {part['delta'].max():+.4f}, against a "
             f"seed-to-seed std of the plain model of {spread:.4f} on average)"
         )
     else:
         effect = (
-            f"the interval excludes 0 in {gains + losses} of {_cells(n)} "
+            f"the bootstrap interval excludes 0 in {gains + losses} of {_cells(n)} "
             f"({_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}; "
             f"mean Δ {part['delta'].mean():+.4f}, seed-to-seed std of the "
-            f"plain model {spread:.4f} on average)"
+            f"plain model {spread:.4f} on average); across training seeds (t-interval of "
+            f"the per-seed Δ) it excludes 0 in {seed_sig} of {_cells(n)} "
+            f"({_count(seed_gains, 'gain')}, {_count(seed_losses, 'loss', 'losses')})"
         )
     label = f"{task}, `{method}`" if task else f"`{method}`"
     return f"* **{label}**: {effect}; {weights}."
@@ -242,13 +273,17 @@ def findings(rows: pd.DataFrame, context: str = "") -> str:
         return "# Findings: does the weighting do anything?\n\nNo study results yet.\n"
     sig = rows[(rows["ci_low"] > 0) | (rows["ci_high"] < 0)]
     gains = sig[sig["delta"] > 0]
+    seed_sig = rows[(rows["seed_ci_low"] > 0) | (rows["seed_ci_high"] < 0)]
     text = [
         "# Findings: does the weighting do anything?",
         "",
         "Generated by `snakemake study_iw` (`zsiw study`); every number below was measured in "
-        "that run. Δ = IW − plain, paired by seed; the interval is a 95 % paired bootstrap "
-        "over test items with the seeds pooled. Per-seed Δ is the same difference seed by seed "
-        "(mean ± std over seeds; wins/losses = seeds where IW scored above/below plain).",
+        "that run. Δ = IW − plain, paired by seed; its interval is a 95 % paired bootstrap "
+        "over test items with the seeds pooled, which holds the trained models fixed (it "
+        "measures test-set noise, not training noise). Per-seed Δ is the same difference "
+        "seed by seed: mean ± std over seeds, a 95 % Student-t interval of that mean (does "
+        "the difference survive retraining?), and wins/losses = seeds where IW scored "
+        "above/below plain.",
     ]
     if context:
         text += ["", context]
@@ -256,9 +291,11 @@ def findings(rows: pd.DataFrame, context: str = "") -> str:
         "",
         "## Conclusion",
         "",
-        f"{len(rows)} comparisons (task × target × method); the interval excludes 0 in "
-        f"{len(sig)} of them ({_count(len(gains), 'gain')}, "
-        f"{_count(len(sig) - len(gains), 'loss', 'losses')}).",
+        f"{len(rows)} comparisons (task × target × method); the bootstrap interval excludes "
+        f"0 in {len(sig)} of them ({_count(len(gains), 'gain')}, "
+        f"{_count(len(sig) - len(gains), 'loss', 'losses')}); the per-seed t-interval in "
+        f"{len(seed_sig)} ({_count(int((seed_sig['seed_delta_mean'] > 0).sum()), 'gain')}, "
+        f"{_count(int((seed_sig['seed_delta_mean'] < 0).sum()), 'loss', 'losses')}).",
         "",
     ]
     text += [conclusion(m, part, task=t) for (t, m), part in rows.groupby(["task", "method"])]
@@ -280,7 +317,7 @@ def findings(rows: pd.DataFrame, context: str = "") -> str:
         "## Every comparison",
         "",
         "| task | target | method | seeds | plain | IW | Δ [95 % CI] | p "
-        "| per-seed Δ (wins/losses) | ESS/n |",
+        "| per-seed Δ [95 % t-interval] (wins/losses) | ESS/n |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in rows.iterrows():
@@ -289,6 +326,7 @@ def findings(rows: pd.DataFrame, context: str = "") -> str:
             f"{r['plain_mean']:.4f} ± {r['plain_std']:.4f} | {r['iw_mean']:.4f} ± "
             f"{r['iw_std']:.4f} | {r['delta']:+.4f} [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}] | "
             f"{r['p_value']:.3f} | {r['seed_delta_mean']:+.4f} ± {r['seed_delta_std']:.4f} "
+            f"{_interval(r['seed_ci_low'], r['seed_ci_high'])} "
             f"({r['seed_wins']}/{r['seed_losses']}) | {r['ess_ratio']:.4f} |"
         )
     return "\n".join(text) + "\n"
