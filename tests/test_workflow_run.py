@@ -255,3 +255,43 @@ def test_dvc_exp_run_sets_a_param_and_reruns_what_reads_it(workdir):
     assert "train" not in jobs and jobs["report"] == 1
     shown = json.dumps(json.loads(run(workdir, "dvc", "exp", "show", "--json", json_out=True)))
     assert '"b200"' in shown and '"bootstrap_resamples": 200' in shown
+
+
+def test_study_iw_trains_the_paired_grid_and_writes_table_and_findings(workdir, tmp_path):
+    """`snakemake study_iw` (issue 10) on a copy of the tiny project: the missing paired cells
+    are trained, the cells the default grid already has are reused, and both outputs are
+    written with one row per method and target."""
+    study = tmp_path / "study"
+    shutil.copytree(workdir, study, symlinks=True)  # keeps mtimes: finished cells stay done
+    (study / "study.yaml").write_text(
+        yaml.safe_dump(
+            {"study": {"tasks": ["ote"], "methods": ["cosine", "cosine_softmax"], "seeds": [1, 2]}}
+        )
+    )
+    log = run(study, "snakemake", "study_iw", "--cores", "2", "--configfile", "study.yaml")
+    # seed 1's plain and cosine cells come from the default grid; the rest are new
+    assert planned(log) == {"train": 4, "study_iw": 1}
+    findings = (study / "docs/findings.md").read_text()
+    assert "What was trained (seeds [1, 2]" in findings
+    assert "2 comparisons (task × target × method)" in findings
+    for method in ("cosine", "cosine_softmax"):
+        row = re.search(rf"^\| ote \| es \| {method} \| 2 \| .*\|$", findings, re.M)
+        assert row, method
+        assert row.group(0).count("[") == 2  # the bootstrap and the per-seed t-interval
+    table = (study / "results/tables/study_iw.tex").read_text()
+    assert table.count(r"\\") >= 3 and r"cosine\_softmax" in table
+    if shutil.which("pdflatex"):
+        from zsiw.report.tables import wrap_document
+
+        (tmp_path / "study.tex").write_text(wrap_document(table))
+        out = subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "study.tex"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stdout[-2000:]
+    assert "Nothing to be done" in run(
+        study, "snakemake", "study_iw", "--cores", "2", "--configfile", "study.yaml"
+    )
