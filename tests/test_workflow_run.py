@@ -86,6 +86,20 @@ def snakemake(workdir: Path, *args: str) -> str:
     return run(workdir, "snakemake", *args, "--cores", "2")
 
 
+def pdflatex(folder: Path, document: str) -> int:
+    """Compile a LaTeX document in ``folder``; the PDF's size in bytes."""
+    (folder / "doc.tex").write_text(document)
+    out = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout[-2000:]
+    return (folder / "doc.pdf").stat().st_size
+
+
 def planned(log: str) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", log, re.M) if k != "total"}
 
@@ -234,16 +248,7 @@ def test_generated_tables_compile_with_pdflatex(workdir, tmp_path):
 
     tables = sorted((workdir / "results/tables").glob("*.tex"))
     assert len(tables) == 6
-    (tmp_path / "all.tex").write_text(wrap_document(*(t.read_text() for t in tables)))
-    out = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stdout[-2000:]
-    assert (tmp_path / "all.pdf").stat().st_size > 0
+    assert pdflatex(tmp_path, wrap_document(*(t.read_text() for t in tables))) > 0
 
 
 def test_dvc_exp_run_sets_a_param_and_reruns_what_reads_it(workdir):
@@ -283,15 +288,7 @@ def test_study_iw_trains_the_paired_grid_and_writes_table_and_findings(workdir, 
     if shutil.which("pdflatex"):
         from zsiw.report.tables import wrap_document
 
-        (tmp_path / "study.tex").write_text(wrap_document(table))
-        out = subprocess.run(
-            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "study.tex"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert out.returncode == 0, out.stdout[-2000:]
+        assert pdflatex(tmp_path, wrap_document(table)) > 0
     assert "Nothing to be done" in run(
         study, "snakemake", "study_iw", "--cores", "2", "--configfile", "study.yaml"
     )
