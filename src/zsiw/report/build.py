@@ -10,6 +10,7 @@ import pandas as pd
 
 from zsiw.report.tables import (
     latex_escape,
+    multi_source_mask,
     table_case_study,
     table_main,
     table_multisource,
@@ -65,8 +66,7 @@ def significant_cells(significance_csv: str | Path | None, group: str) -> set[tu
     if sig.empty:
         return set()
     sig = sig[sig["task"].str.split("-").str[0] == group]
-    if "sources" in sig:  # Tables 1-3 are single-source; multi-source rows belong to Table 4
-        sig = sig[~sig["sources"].astype(str).str.contains("+", regex=False)]
+    sig = sig[~multi_source_mask(sig)]  # Tables 1-3 are single-source; multi-source is Table 4
     good = sig["significant"].astype(bool) & (sig["delta"] > 0)
     if group != "cls":
         return {(e, lang) for e, lang in zip(sig[good]["encoder"], sig[good]["eval_lang"])}

@@ -25,7 +25,7 @@ import pandas as pd
 
 from zsiw.paper import canonical_encoder, load_paper_results, paper_value
 from zsiw.plan import PLAIN
-from zsiw.report.tables import prepare_results, seed_scores
+from zsiw.report.tables import multi_source_mask, prepare_results, seed_scores
 
 __all__ = ["scorecard", "scorecard_rows"]
 
@@ -202,7 +202,7 @@ def _sig_note(unit: dict[str, Any], sig: pd.DataFrame | None) -> str:
         (sig["task"] == _task(unit))
         & (sig["encoder"] == unit["encoder"])
         & (sig["method"] == unit["method"])
-        & (_is_multi(sig) == unit["multi_source"])
+        & (multi_source_mask(sig) == unit["multi_source"])
     ]
     if unit["target"] != "mean":
         hits = hits[hits["eval_lang"] == unit["target"]]
@@ -215,13 +215,6 @@ def _sig_note(unit: dict[str, Any], sig: pd.DataFrame | None) -> str:
         return ""
     n_sig = int(hits["significant"].astype(bool).sum())
     return f"{n_sig}/{len(hits)} langs"
-
-
-def _is_multi(sig: pd.DataFrame) -> pd.Series:
-    """Which significance rows are multi-source cells (``sources`` joined by ``+``)."""
-    if "sources" not in sig:  # written before multi-source cells were compared
-        return pd.Series(False, index=sig.index)
-    return sig["sources"].astype(str).str.contains("+", regex=False)
 
 
 def _fmt_p(row: Any) -> str:
@@ -363,7 +356,7 @@ def scorecard(
         "Significant",
     ]
     body = []
-    for (_, s), multi in zip(sig.iterrows(), _is_multi(sig), strict=True):
+    for (_, s), multi in zip(sig.iterrows(), multi_source_mask(sig), strict=True):
         d = _DECIMALS.get(str(s["task"]).split("-", 1)[0], 4)
         body.append(
             [

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from zsiw.plan import IW_ONLY_SETTINGS, PLAIN, Cell
-from zsiw.report.tables import latex_escape
+from zsiw.report.tables import latex_escape, multi_source_mask
 from zsiw.significance import compare_runs
 from zsiw.stats import load_rows
 
@@ -39,7 +39,7 @@ def study_rows(
 ) -> pd.DataFrame:
     """One row per (task, encoder, target, method) with plain vs method, paired over seeds."""
     frame = load_rows(metrics)
-    frame = frame[frame["sources"].astype(str).str.count(r"\+") == 0]
+    frame = frame[~multi_source_mask(frame)]
     out = []
     for (task, encoder, lang), part in frame.groupby(["task", "encoder", "eval_lang"]):
         plain = part[part["method"] == PLAIN].set_index("seed")["score"]

@@ -102,6 +102,14 @@ def _fmt_delta(delta: float, decimals: int) -> str:
 # --------------------------------------------------------------------------- data access
 
 
+def multi_source_mask(frame: pd.DataFrame) -> pd.Series:
+    """Which rows are multi-source cells (``sources`` joined by ``+``); all False for a
+    frame without ``sources`` (e.g. a significance.csv written before they were compared)."""
+    if "sources" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["sources"].astype(str).str.contains("+", regex=False)
+
+
 def prepare_results(df: pd.DataFrame) -> pd.DataFrame:
     """Fill the derivable columns so hand-made or older frames work too."""
     required = {"encoder", "method", "eval_lang", "seed", "score"}
@@ -125,7 +133,7 @@ def prepare_results(df: pd.DataFrame) -> pd.DataFrame:
         out["sources"] = "en"
     out["sources"] = out["sources"].astype(str)
     if "multi_source" not in out.columns:
-        out["multi_source"] = out["sources"].str.contains("+", regex=False)
+        out["multi_source"] = multi_source_mask(out)
     out["multi_source"] = out["multi_source"].fillna(False).astype(bool)
     out["score"] = out["score"].astype(float)
     return out
