@@ -97,6 +97,10 @@ def test_iw_with_uniform_weights_reproduces_plain_run_exactly(
     assert all(torch.equal(a[k], b[k]) for k in a)
     summary = json.loads((forced / "train.json").read_text())
     assert summary["weight_dispersion"]["ess_ratio_min"] == pytest.approx(1.0)
+    # and so the same metrics: the source-dev score and the epoch it selected
+    reference = json.loads((plain / "train.json").read_text())
+    assert summary["source_dev_score"] == reference["source_dev_score"]
+    assert summary["best_epoch"] == reference["best_epoch"]
 
 
 def test_real_iw_changes_the_model_and_logs_weights(tmp_path, feats, tiny_encoder):
