@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from zsiw import weighting
+from zsiw import vocab, weighting
 from zsiw.batching import collate, length_grouped_batches
 from zsiw.losses import per_instance_loss
 from zsiw.models import build_model
@@ -85,12 +85,19 @@ def train_step(
 
 
 def _model_and_optimizer(
-    model_dir: Path, device: torch.device, num_layers: int | None, freeze_embeddings: bool
+    model_dir: Path,
+    device: torch.device,
+    num_layers: int | None,
+    freeze_embeddings: bool,
+    kept_ids: torch.Tensor | None = None,
 ) -> tuple[Any, torch.optim.Optimizer, int]:
-    """The benchmarked classifier, its AdamW over the trainable parameters, and the pad id."""
+    """The benchmarked classifier, its AdamW over the trainable parameters, and the pad id;
+    with ``kept_ids`` its vocabulary is pruned to those ids first (`zsiw.vocab`)."""
     model = build_model(
         model_dir, 2, token_level=False, num_layers=num_layers, freeze_embeddings=freeze_embeddings
     ).to(device)
+    if kept_ids is not None:
+        vocab.prune_encoder(model.encoder, kept_ids)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     return model, optimizer, int(model.encoder.config.pad_token_id or 0)
 
@@ -135,6 +142,64 @@ def bench_iw_overhead(
         "ratio_spread": {m: spread(v) for m, v in paired.items()},
         "floor_ratio": (base + statistics.median(forward_only)) / base,
     }
+
+
+EMBEDDING_VARIANTS = ("whole", "pruned", "frozen")
+
+
+def bench_embedding_update(
+    model_dir: Path, rows: list[dict], *, batch: int, reps: int, device: torch.device
+) -> dict:
+    """Step time of the whole encoder (every layer) with its word embeddings trained whole,
+    pruned to the ids of ``rows`` (``train.prune_vocab``) or frozen: same batches, same
+    optimiser, the three models stepped in turn so that drift hits all alike."""
+    probe = build_model(model_dir, 2, token_level=False)
+    full_rows = probe.encoder.get_input_embeddings().num_embeddings
+    kept = vocab.used_token_ids([rows], always=vocab.pinned_ids(probe.encoder))
+    del probe
+    remapped = vocab.remap_rows(rows, kept, full_rows)
+    variants: dict[str, tuple[Any, Any, list[dict]]] = {}
+    for name in EMBEDDING_VARIANTS:
+        model, optimizer, pad = _model_and_optimizer(
+            model_dir, device, None, name == "frozen", kept if name == "pruned" else None
+        )
+        data = remapped if name == "pruned" else rows
+        batches = [collate(data[i : i + batch], pad) for i in range(0, len(data), batch)]
+        variants[name] = (model, optimizer, batches)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for rep in range(reps + 1):  # the first round warms up and is not counted
+        for name, (model, optimizer, batches) in variants.items():
+            t0 = time.perf_counter()
+            train_step(model, optimizer, batches[rep % len(batches)], None, "none", device)
+            if rep:
+                times[name].append(time.perf_counter() - t0)
+    trained = {
+        name: sum(p.numel() for p in model.parameters() if p.requires_grad)
+        for name, (model, _, _) in variants.items()
+    }
+    whole = times["whole"]
+    return {
+        "rows": len(rows),
+        "batch": batch,
+        "vocab_rows": {"whole": full_rows, "pruned": len(kept)},
+        "trained_parameters": trained,
+        "steps": {name: spread(t) for name, t in times.items()},
+        "speedup_vs_whole": {
+            name: spread([w / t for w, t in zip(whole, ts)]) for name, ts in times.items()
+        },
+    }
+
+
+def print_embedding_update(result: dict, reps: int) -> None:
+    print(
+        f"\n## 6. Word embeddings trained whole vs pruned vs frozen, every encoder layer "
+        f"({result['rows']} real rows, batches of {result['batch']}, {reps} rounds)"
+    )
+    print(f"pruned vocabulary: {result['vocab_rows']['pruned']} of {result['vocab_rows']['whole']}")
+    for name in EMBEDDING_VARIANTS:
+        params = result["trained_parameters"][name] / 1e6
+        speed = fmt(result["speedup_vs_whole"][name], "x", 2)
+        print(f"{name:7s} {fmt(result['steps'][name])}  {params:6.1f}M trained  speed-up {speed}")
 
 
 def length_distribution(features_dir: Path | None, n: int, max_length: int) -> list[int]:
@@ -341,6 +406,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--out", default="results/bench.json")
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--only",
+        choices=["embeddings"],
+        default=None,
+        help="run one section: embeddings = whole vs pruned vs frozen word embeddings",
+    )
     args = parser.parse_args(argv)
 
     import tempfile
@@ -361,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
 
         fetch_encoder(DEMO_ENCODER_NAME, model_dir)
     reps = 5 if args.quick else 10
+    if args.only == "embeddings":
+        return _embeddings_only(args, model_dir, device, reps)
     # The demo's CPU settings in quick mode (4 of 12 layers, frozen word embeddings).
     kw: dict[str, Any] = {"num_layers": 4, "freeze_embeddings": True} if args.quick else {}
     threads = torch.get_num_threads()
@@ -438,6 +511,12 @@ def main(argv: list[str] | None = None) -> int:
         step = fmt(mem[m]["step"], " MB", 0)
         print(f"{m:10s} whole process {mem[m]['process']:.0f} MB; one step {step}")
     report["peak_memory_mb"] = {"kind": unit, **mem}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = _ote_rows(shared, model_dir, Path(tmp), 8 * batch)
+    emb = bench_embedding_update(model_dir, rows, batch=batch, reps=reps, device=device)
+    report["embedding_update"] = emb
+    print_embedding_update(emb, reps)
     report["self_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print("\n## 4. Cost model for params.yaml (this device, this encoder; linear in length)")
@@ -469,6 +548,37 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
+    print(f"\nwrote {out}")
+    return 0
+
+
+def _ote_rows(shared: Path, model_dir: Path, tmp: Path, n: int) -> list[dict]:
+    """``n`` tokenised SemEval English training rows, else synthetic rows of 32 ids."""
+    if not (shared / "semeval2016").is_dir():
+        return synthetic_rows(n, 32, 0)
+    from datasets import load_from_disk
+
+    from zsiw.data.prepare import prepare_dataset
+    from zsiw.features import build_features
+
+    prepare_dataset("ote", "en", shared / "semeval2016", tmp / "ote", tmp / "ote.json")
+    build_features(tmp / "ote", model_dir, tmp / "feat", max_length=128)
+    rows = load_from_disk(str(tmp / "feat"))["train"].select(range(n)).to_list()
+    return [{"input_ids": r["input_ids"], "labels": 0} for r in rows]
+
+
+def _embeddings_only(args: Any, model_dir: Path, device: torch.device, reps: int) -> int:
+    import tempfile
+
+    batch = 16 if device.type == "cpu" else 32
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = _ote_rows(Path(args.shared_data), model_dir, Path(tmp), 8 * batch)
+    result = bench_embedding_update(model_dir, rows, batch=batch, reps=reps, device=device)
+    print(f"# zsiw bench --only embeddings on {device} ({torch.get_num_threads()} threads)")
+    print_embedding_update(result, reps)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"device": str(device), "embedding_update": result}, indent=2))
     print(f"\nwrote {out}")
     return 0
 

@@ -104,7 +104,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from zsiw.evaluate import evaluate_run
     from zsiw.gpu import claim_device
     from zsiw.plan import cell_from_wildcards, task_group
-    from zsiw.train import train_cell
+    from zsiw.train import remove_checkpoint, train_cell
 
     cell = cell_from_wildcards(
         args.task, args.encoder, args.method, args.sources, args.target, args.seed
@@ -127,6 +127,10 @@ def cmd_train(args: argparse.Namespace) -> None:
             settings=settings,
             out_dir=Path(args.out),
             cell_info=cell.to_dict(),
+            # Kept until the test results are written: a job killed while testing resumes
+            # from it instead of retraining (Snakemake deletes the outputs of a failed job).
+            keep_checkpoint=bool(eval_features),
+            test_features=[Path(p) for p in eval_features.values()],
         )
         if eval_features:
             # Tested in the same job: the imports and the base model (most of a small job's
@@ -141,6 +145,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                     device=device,
                 ),
             )
+            remove_checkpoint(Path(args.out), settings)
 
 
 def _log_scores(run: str, summary: dict) -> None:

@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from zsiw import vocab
+
 log = logging.getLogger(__name__)
 
 DEMO_PREFIX = "zsiw-demo/"
@@ -138,8 +140,20 @@ def load_trainable_state(
         )
 
 
-def save_task_model(model: TaskModel, out_dir: Path, spec: dict) -> None:
+def save_task_model(
+    model: TaskModel,
+    out_dir: Path,
+    spec: dict,
+    *,
+    state: dict | None = None,
+    kept_token_ids: torch.Tensor | None = None,
+) -> None:
     """Save the fine-tuned weights and what is needed to rebuild the model around them.
+
+    ``state`` is a `trainable_state_dict` of ``model`` from another moment (the best epoch);
+    by default the model's current one. A model trained with a pruned vocabulary
+    (``kept_token_ids``, see `zsiw.vocab`) stores its embedding rows with their original ids,
+    and loads as a full-vocabulary model.
 
     Frozen parameters (e.g. frozen word embeddings) equal the base encoder's and are not
     written: the base is reloaded from ``spec["model_dir"]`` anyway. That keeps a demo cell's
@@ -149,7 +163,11 @@ def save_task_model(model: TaskModel, out_dir: Path, spec: dict) -> None:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     spec = {**spec, "frozen": sorted(frozen_parameter_names(model))}
-    state = {k: v.detach().cpu().contiguous() for k, v in trainable_state_dict(model).items()}
+    if state is None:
+        state = trainable_state_dict(model)
+    state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+    if kept_token_ids is not None and any(k.endswith(vocab.EMBEDDING_SUFFIX) for k in state):
+        state[vocab.KEPT_IDS_KEY] = kept_token_ids.detach().cpu().contiguous()
     tmp = out_dir / "model.safetensors.tmp"
     save_file(state, str(tmp))
     tmp.replace(out_dir / "model.safetensors")
@@ -166,9 +184,12 @@ def load_task_model(run_dir: Path) -> tuple[TaskModel, dict]:
         token_level=spec["token_level"],
         num_layers=spec.get("num_layers"),
     )
+    state = load_file(str(run_dir / "model.safetensors"))
+    if vocab.KEPT_IDS_KEY in state:  # trained with a pruned vocabulary
+        state = vocab.expand_state(state, model.encoder.get_input_embeddings().weight)
     load_trainable_state(
         model,
-        load_file(str(run_dir / "model.safetensors")),
+        state,
         frozen=set(spec.get("frozen", [])),
         source=run_dir / "model.safetensors",
         fix="retrain the cell (its model_spec.json and weights are from different runs)",

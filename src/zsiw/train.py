@@ -10,8 +10,13 @@ Each step takes a labelled source batch and, for IW methods, an unlabelled targe
 4. ``loss = sum_i w_i loss_i``, backward, clip, AdamW step, linear schedule.
 
 Model selection uses the *source* dev set only (zero-shot: target labels are never read).
-Training is resumable: at every epoch end a checkpoint holds model, optimiser, scheduler, RNG
-and data-order state, and a restarted job continues from it bit for bit on CPU.
+Training is resumable: at every epoch end one checkpoint file holds model, optimiser,
+scheduler, RNG and data-order state *and the best-on-dev model so far*, and a restarted job
+continues from it bit for bit on CPU. The declared outputs (``model.safetensors``,
+``train.json``) are written only once training is over, from the checkpoint's best model:
+Snakemake deletes an interrupted job's outputs before rerunning it, so nothing that resume
+needs may live in them. The checkpoint itself is removed by the caller once the cell is
+completely done (after testing, see ``zsiw.cli``), so a job killed while testing resumes too.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zsiw import weighting
+from zsiw import vocab, weighting
 from zsiw.batching import TargetStream, collate, length_grouped_batches
 from zsiw.evaluate import TAG_NAMES, main_score, predict, score_predictions
 from zsiw.losses import per_instance_loss
@@ -165,6 +170,17 @@ def _atomic_torch_save(obj: dict, path: Path) -> None:
     tmp.replace(path)
 
 
+def remove_checkpoint(out_dir: Path, settings: dict) -> None:
+    """Drop a finished cell's resume checkpoint (unless ``keep_checkpoint``): the last act of
+    a cell's job, after every output is written."""
+    if not settings.get("keep_checkpoint", False):
+        (Path(out_dir) / CHECKPOINT).unlink(missing_ok=True)
+
+
+def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+
+
 def train_cell(
     *,
     task_group: str,
@@ -176,8 +192,15 @@ def train_cell(
     settings: dict,
     out_dir: Path,
     cell_info: dict | None = None,
+    keep_checkpoint: bool = False,
+    test_features: Sequence[Path] = (),
 ) -> dict:
-    """Train one cell and write ``model.safetensors``, logs and ``train.json`` (last)."""
+    """Train one cell and write ``model.safetensors``, logs and ``train.json`` (last).
+
+    The resume checkpoint is removed at the end unless ``keep_checkpoint`` (the job that
+    tests the cell next keeps it until the test results are written). ``test_features`` are
+    the cell's test sets: with ``prune_vocab`` their ids are kept too, so that the model is
+    exact on them as well."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "train.json").unlink(missing_ok=True)
@@ -208,6 +231,19 @@ def train_cell(
         if method == "cosine_mean"
         else settings.get("representation", "first_token"),
     ).to(device)
+    kept_ids = None
+    if settings.get("prune_vocab"):
+        tests = [load_rows(Path(p), "test") for p in test_features]
+        kept_ids = vocab.used_token_ids(
+            [train_rows, dev_rows, target_rows, *tests], always=vocab.pinned_ids(model.encoder)
+        )
+        full_size = model.encoder.get_input_embeddings().num_embeddings
+        vocab.prune_encoder(model.encoder, kept_ids)
+        train_rows, dev_rows, target_rows = (
+            vocab.remap_rows(rows, kept_ids, full_size)
+            for rows in (train_rows, dev_rows, target_rows)
+        )
+        log.info("vocabulary pruned to the %d of %d ids this cell uses", len(kept_ids), full_size)
     pad_id = pad_token_id(model)
     source_gen = torch.Generator().manual_seed(seed)
     target_stream = (
@@ -250,11 +286,20 @@ def train_cell(
         "best_epoch": -1,
         "dev_history": [],
     }
+    best_state: dict[str, torch.Tensor] | None = None  # trainable state at the best epoch
     dispersion_history: list[dict] = []
     log_lines: dict[str, list[str]] = {"train_log.jsonl": [], "weights_examples.jsonl": []}
     ckpt_path = out_dir / CHECKPOINT
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        saved_ids = ckpt.get("kept_token_ids")
+        if (saved_ids is None) != (kept_ids is None) or (
+            kept_ids is not None and not torch.equal(saved_ids, kept_ids)
+        ):
+            raise ValueError(
+                f"{ckpt_path} was written with another vocabulary (prune_vocab or the data "
+                "changed since); delete it to train the cell from the start"
+            )
         load_trainable_state(
             model,
             ckpt["model"],
@@ -272,6 +317,15 @@ def train_cell(
             pool.load_state_dict(ckpt["pool"])
         _set_rng_state(ckpt["rng"])
         state = ckpt["state"]
+        # The best model is stored only when it is not the checkpoint's own model.
+        best_state = ckpt.get("best_model") or (
+            _cpu_copy(ckpt["model"]) if state["best_epoch"] == state["epoch"] - 1 else None
+        )
+        if best_state is None and state["best_epoch"] >= 0:
+            raise ValueError(
+                f"{ckpt_path} holds no best model (written by an older zsiw); delete it to "
+                "train the cell from the start"
+            )
         dispersion_history = ckpt["dispersion"]
         log_lines = ckpt["log_lines"]
         log.info("resumed from %s at epoch %d, step %d", ckpt_path, state["epoch"], state["step"])
@@ -400,15 +454,20 @@ def train_cell(
             dev_score = main_score(score_predictions(dev_rows, dev_preds, token_level=token_level))
             state["dev_history"].append(dev_score)
             log.info("epoch %d source-dev score %.4f", state["epoch"], dev_score)
+            current = trainable_state_dict(model)
             if dev_score > state["best_dev"] or not settings.get("select_on_dev", True):
                 state["best_dev"], state["best_epoch"] = dev_score, state["epoch"]
-                save_task_model(model, out_dir, spec)
+                best_state = _cpu_copy(current)
             state["epoch"] += 1
             train_log.flush()
             examples_log.flush()
+            # One atomic file holds everything resume needs, the best model included (unless
+            # it is this epoch's): a kill leaves the previous checkpoint or this one, no mix.
+            is_best = state["best_epoch"] == state["epoch"] - 1
             _atomic_torch_save(
                 {
-                    "model": trainable_state_dict(model),
+                    "model": current,
+                    "best_model": None if is_best else best_state,
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
                     "source_gen": source_gen.get_state(),
@@ -418,11 +477,15 @@ def train_cell(
                     "state": state,
                     "dispersion": dispersion_history,
                     "log_lines": log_lines,
+                    "kept_token_ids": kept_ids,
                 },
                 ckpt_path,
             )
     if progress is not None:
         progress.close()
+    if best_state is None:
+        raise RuntimeError(f"{out_dir}: training ended without a single epoch (epochs=0?)")
+    save_task_model(model, out_dir, spec, state=best_state, kept_token_ids=kept_ids)
     summary = {
         "cell": cell_info or {},
         "method": method,
@@ -435,15 +498,16 @@ def train_cell(
         "n_train": len(train_rows),
         "n_dev": len(dev_rows),
         "n_target_pool": len(target_rows),
+        "vocab_rows": None if kept_ids is None else len(kept_ids),
         "weight_dispersion": _summarise_dispersion(dispersion_history),
         "seconds": time.time() - started,
         "device": str(device),
         "settings": settings,
         "versions": library_versions(),
     }
-    if not settings.get("keep_checkpoint", False):
-        ckpt_path.unlink(missing_ok=True)
     tmp = out_dir / "train.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2))
     tmp.replace(out_dir / "train.json")
+    if not keep_checkpoint:
+        remove_checkpoint(out_dir, settings)
     return summary
