@@ -48,6 +48,16 @@ def test_multi_source_cells_use_all_other_languages():
     assert {c.encoder for c in multi} == {"xlm-roberta-base"}
 
 
+def test_multi_source_seeds_can_be_a_subset():
+    config = copy.deepcopy(PARAMS)
+    config["tasks"]["ote"]["multi_source"]["seeds"] = [1]
+    multi = [c for c in plan.cells(config) if c.multi_source]
+    assert len(multi) == 4 and {c.seed for c in multi} == {1}
+    single = [c for c in plan.cells(config) if not c.multi_source]
+    assert {c.seed for c in single} == {1, 2, 3}  # the rest of the grid keeps every seed
+    assert len(plan.cells(config)) == 210 - 8
+
+
 def test_run_dir_round_trips_through_wildcards():
     cell = plan.Cell("cls-books", "xlm-roberta-base", "cosine", ("en", "nl"), "de", 2)
     assert cell.run_dir == Path("results/runs/cls-books/xlm-roberta-base/cosine/en+nl-de/seed2")

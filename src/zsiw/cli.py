@@ -215,6 +215,17 @@ def cmd_report(args: argparse.Namespace) -> None:
     plot_training_curves(logs, plots / "training_curves", pdfs)
 
 
+def cmd_tune(args: argparse.Namespace) -> None:
+    """Plain source-only runs per learning rate; their source-dev curves (zero-shot safe)."""
+    from zsiw.tune import load_config, markdown, tune_plain
+
+    config = load_config(Path(args.params), [Path(p) for p in args.configfile])
+    results = tune_plain(
+        config, args.task, args.lr, out_root=Path(args.out), epochs=args.epochs, seed=args.seed
+    )
+    print(markdown(results), end="")
+
+
 def cmd_param_docs(args: argparse.Namespace) -> None:
     from zsiw.paramdoc import write
 
@@ -320,6 +331,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_study)
 
     sub.add_parser("bench", help="benchmarks: IW overhead, loop, cache, cost, memory")
+
+    p = sub.add_parser("tune", help="choose the learning rate on the source dev set only")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--configfile", nargs="*", default=[], help="presets layered on params")
+    p.add_argument("--task", required=True, help="ote, mldoc or cls-<domain>")
+    p.add_argument("--lr", type=float, nargs="+", required=True)
+    p.add_argument("--epochs", type=int, default=None, help="default: the task's epochs")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", default="results/tune")
+    p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("tables", help="write the paper's LaTeX tables")
     p.add_argument("--rows", required=True, help="per-seed CSV from `zsiw aggregate`")

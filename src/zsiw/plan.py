@@ -148,7 +148,7 @@ def cells(config: dict) -> list[Cell]:
         if multi.get("enabled"):
             for encoder in multi["encoders"]:
                 for method in multi["methods"]:
-                    for seed in config["seeds"]:
+                    for seed in multi.get("seeds") or config["seeds"]:
                         for tgt in spec["targets"]:
                             srcs = multi_source_languages(config, task, tgt)
                             out.add(Cell(task, encoder, method, srcs, tgt, seed))

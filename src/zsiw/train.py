@@ -352,7 +352,7 @@ def train_cell(
         from tqdm import tqdm
 
         progress = tqdm(total=total_steps, initial=state["step"], unit="step", dynamic_ncols=True)
-    started = time.time()
+    started = mark = time.time()
     seqs_seen = 0
     logged_examples = sum(1 for h in dispersion_history if h.get("logged"))
     with (
@@ -453,6 +453,9 @@ def train_cell(
             )
             dev_score = main_score(score_predictions(dev_rows, dev_preds, token_level=token_level))
             state["dev_history"].append(dev_score)
+            # Training time summed over every process that worked on the cell (resumes too).
+            state["seconds"] = state.get("seconds", 0.0) + time.time() - mark
+            mark = time.time()
             log.info("epoch %d source-dev score %.4f", state["epoch"], dev_score)
             current = trainable_state_dict(model)
             if dev_score > state["best_dev"] or not settings.get("select_on_dev", True):
@@ -500,7 +503,7 @@ def train_cell(
         "n_target_pool": len(target_rows),
         "vocab_rows": None if kept_ids is None else len(kept_ids),
         "weight_dispersion": _summarise_dispersion(dispersion_history),
-        "seconds": time.time() - started,
+        "seconds": state.get("seconds", 0.0),
         "device": str(device),
         "settings": settings,
         "versions": library_versions(),

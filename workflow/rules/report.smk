@@ -77,8 +77,8 @@ rule study_iw:
     input:
         [str(plan.metrics_path(cell)) for cell in plan.study_cells(config)],
     output:
-        table="results/tables/study_iw.tex",
-        findings="docs/findings.md",
+        table=config.get("study", {}).get("table", "results/tables/study_iw.tex"),
+        findings=config.get("study", {}).get("findings", "docs/findings.md"),
     log:
         "logs/study_iw.log",
     conda:
