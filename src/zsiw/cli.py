@@ -226,6 +226,24 @@ def cmd_tune(args: argparse.Namespace) -> None:
     print(markdown(results), end="")
 
 
+def cmd_geometry(args: argparse.Namespace) -> None:
+    """The paper's cosine weights on real batches, layer by layer, without training."""
+    from zsiw.geometry import pretrained_geometry, trained_geometry, write_geometry
+
+    config = args.config
+    if config is None:
+        from zsiw.tune import load_config
+
+        config = load_config(Path(args.params), [Path(p) for p in args.configfile])
+    size = args.batch_size or int(config["train"]["target_batch_size"])
+    records = pretrained_geometry(config, batch_size=size, batches=args.batches, seed=args.seed)
+    records += trained_geometry(
+        config, [Path(r) for r in args.runs], batch_size=size, batches=args.batches, seed=args.seed
+    )
+    for path in write_geometry(records, Path(args.out)):
+        logging.info("wrote %s", path)
+
+
 def cmd_param_docs(args: argparse.Namespace) -> None:
     from zsiw.paramdoc import write
 
@@ -331,6 +349,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_study)
 
     sub.add_parser("bench", help="benchmarks: IW overhead, loop, cache, cost, memory")
+
+    p = sub.add_parser("geometry", help="IW weights of the pretrained/trained encoder per layer")
+    p.add_argument("--config", type=_json, default=None, help="the merged params as JSON")
+    p.add_argument("--params", default="params.yaml", help="(without --config)")
+    p.add_argument("--configfile", nargs="*", default=[], help="presets layered on params")
+    p.add_argument("--runs", nargs="*", default=[], help="trained single-source cells too")
+    p.add_argument("--batch-size", type=int, default=None, help="default: target_batch_size")
+    p.add_argument("--batches", type=int, default=10, help="batch pairs per task x target")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="results/geometry")
+    p.set_defaults(func=cmd_geometry)
 
     p = sub.add_parser("tune", help="choose the learning rate on the source dev set only")
     p.add_argument("--params", default="params.yaml")

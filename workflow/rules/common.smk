@@ -157,3 +157,19 @@ def train_settings(wc):
 def eval_features(wc):
     cell = plan.cell_from_wildcards(**wc)
     return {lang: features(wc.encoder, wc.task, lang) for lang in plan.eval_langs(config, cell)}
+
+
+def geometry_cells():
+    """Trained single-source plain and IW cells whose encoders `zsiw geometry` measures."""
+    iw = [m for m in config["methods"] if m != plan.PLAIN][:1]
+    return [c for c in plan.cells(config) if not c.multi_source and c.method in (plan.PLAIN, *iw)]
+
+
+def geometry_features():
+    """Encoders and the source and target features of every task."""
+    out = [manifest(model_dir(plan.encoder_slug(e))) for e in config["encoders"]]
+    for encoder in config["encoders"]:
+        for task in plan.tasks(config):
+            for lang in [config["source_lang"], *plan.targets(config, task)]:
+                out.append(manifest(features(plan.encoder_slug(encoder), task, lang)))
+    return out

@@ -7,6 +7,7 @@ localrules:
     tables,
     report,
     study_iw,
+    geometry,
 
 
 rule aggregate:
@@ -89,3 +90,24 @@ rule study_iw:
     shell:
         "zsiw study --metrics {input} --table {output.table} --findings {output.findings}"
         " --resamples {params.resamples} --seed {params.seed} > {log} 2>&1"
+
+
+rule geometry:
+    input:
+        features=geometry_features(),
+        runs=[str(plan.metrics_path(c)) for c in geometry_cells()],
+    output:
+        csv="results/geometry/geometry.csv",
+        md="results/geometry/geometry.md",
+        png="results/geometry/geometry.png",
+        pdf="results/geometry/geometry.pdf",
+    log:
+        "logs/geometry.log",
+    conda:
+        "../envs/zsiw.yaml"
+    params:
+        config=lambda wc: json.dumps(config),
+        runs=" ".join(str(c.run_dir) for c in geometry_cells()),
+    shell:
+        "zsiw geometry --config {params.config:q} --runs {params.runs}"
+        " --out results/geometry > {log} 2>&1"

@@ -1,0 +1,268 @@
+"""Weight geometry without training: are the paper's cosine weights uniform because of the
+encoder, or because of training?
+
+For an encoder (the pretrained one, or a trained cell's) and the real data of one task x
+target, this draws source batches (the source train split) and target batches (the target
+pool), as training does, and reports at every layer (0 = the embedding output, then each
+transformer layer) what the paper's IW would do with that layer's first-token vectors:
+
+* ``ess_ratio`` and ``n_max``: the dispersion of the cosine weights (`zsiw.weighting`);
+* ``cos_source_target``: the mean cosine between source and target first-token vectors (the
+  paper's score is ``(cos + 1) / 2`` of exactly these pairs);
+* ``cos_source_source``: the same within the source batch, for scale: when vectors of any two
+  sentences are nearly parallel, no pair can score much above another.
+
+Nothing here trains or reads a target label.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from zsiw import weighting
+from zsiw.batching import collate
+
+
+def _batches(rows: Sequence[dict], size: int, count: int, seed: int) -> list[list[dict]]:
+    order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed)).tolist()
+    picks = [order[i : i + size] for i in range(0, len(order) - size + 1, size)][:count]
+    return [[rows[i] for i in idx] for idx in picks]
+
+
+@torch.no_grad()
+def first_token_by_layer(encoder: Any, rows: Sequence[dict], pad_id: int) -> list[torch.Tensor]:
+    """First-token vectors of every layer's output (embeddings first), dropout off."""
+    encoder.eval()
+    batch = collate(rows, pad_id, with_labels=False)
+    hidden = encoder(
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        output_hidden_states=True,
+    ).hidden_states
+    return [h[:, 0].float() for h in hidden]
+
+
+def layer_geometry(
+    encoder: Any,
+    source_rows: Sequence[dict],
+    target_rows: Sequence[dict],
+    *,
+    batch_size: int = 32,
+    batches: int = 10,
+    seed: int = 0,
+) -> list[dict[str, float]]:
+    """Per layer, means over ``batches`` source/target batch pairs (see the module doc)."""
+    pad = encoder.config.pad_token_id or 0
+    pairs = zip(
+        _batches(source_rows, batch_size, batches, seed),
+        _batches(target_rows, batch_size, batches, seed + 1),
+    )
+    per_layer: dict[int, list[dict[str, float]]] = {}
+    for src, tgt in pairs:
+        h_src = first_token_by_layer(encoder, src, pad)
+        h_tgt = first_token_by_layer(encoder, tgt, pad)
+        for layer, (hs, ht) in enumerate(zip(h_src, h_tgt)):
+            scores = weighting.pairwise_scores(hs, ht, "cosine")
+            disp = weighting.dispersion(weighting.normalise(scores.sum(dim=1)))
+            within = weighting.pairwise_scores(hs, hs, "cosine")
+            off_diagonal = ~torch.eye(len(hs), dtype=torch.bool)
+            per_layer.setdefault(layer, []).append(
+                {
+                    "ess_ratio": disp["ess_ratio"],
+                    "n_max": disp["n_max"],
+                    "n_min": disp["n_min"],
+                    "cos_source_target": float((2 * scores - 1).mean()),
+                    "cos_source_source": float((2 * within - 1)[off_diagonal].mean()),
+                }
+            )
+    if not per_layer:
+        raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
+    return [
+        {"layer": layer, **{k: float(np.mean([v[k] for v in values])) for k in values[0]}}
+        for layer, values in sorted(per_layer.items())
+    ]
+
+
+def load_rows(features_dir: Path, split: str) -> list[dict]:
+    from datasets import load_from_disk
+
+    return load_from_disk(str(features_dir))[split].to_list()
+
+
+def pretrained_geometry(
+    config: dict, *, batch_size: int, batches: int, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Every task x target x encoder of the params, with the pretrained encoder."""
+    from zsiw import plan
+    from zsiw.models import load_encoder
+
+    records = []
+    for encoder_name in config["encoders"]:
+        encoder = load_encoder(plan.model_dir(config, encoder_name))
+        for task in plan.tasks(config):
+            source = load_rows(
+                plan.features_dir(config, encoder_name, task, config["source_lang"]), "train"
+            )
+            for target in plan.targets(config, task):
+                pool = load_rows(plan.features_dir(config, encoder_name, task, target), "train")
+                for row in layer_geometry(
+                    encoder, source, pool, batch_size=batch_size, batches=batches, seed=seed
+                ):
+                    records.append(
+                        {
+                            "encoder": encoder_name,
+                            "task": task,
+                            "target": target,
+                            "model": "pretrained",
+                            "seed": None,
+                            **row,
+                        }
+                    )
+    return records
+
+
+def trained_geometry(
+    config: dict, run_dirs: Sequence[Path], *, batch_size: int, batches: int, seed: int = 0
+) -> list[dict[str, Any]]:
+    """The same for trained single-source cells (their encoder after fine-tuning), on their
+    own target (plain cells, trained once for every target, on each target)."""
+    from zsiw import plan
+    from zsiw.models import load_task_model
+
+    records = []
+    for run in run_dirs:
+        info = json.loads((Path(run) / "train.json").read_text())["cell"]
+        if info.get("multi_source"):
+            continue
+        model, _ = load_task_model(Path(run))
+        task, encoder_name = info["task"], info["encoder"]
+        source = load_rows(plan.features_dir(config, encoder_name, task, info["sources"]), "train")
+        targets = (
+            plan.targets(config, task) if info["target"] == plan.ALL_TARGETS else [info["target"]]
+        )
+        for target in targets:
+            pool = load_rows(plan.features_dir(config, encoder_name, task, target), "train")
+            for row in layer_geometry(
+                model.encoder, source, pool, batch_size=batch_size, batches=batches, seed=seed
+            ):
+                records.append(
+                    {
+                        "encoder": encoder_name,
+                        "task": task,
+                        "target": target,
+                        "model": info["method"],
+                        "seed": info["seed"],
+                        **row,
+                    }
+                )
+    return records
+
+
+def summary_markdown(records: Sequence[dict[str, Any]]) -> str:
+    """Last-layer figures per task x target: the pretrained encoder and the mean over the
+    trained cells of each method; then the pretrained encoder layer by layer."""
+    import pandas as pd
+
+    frame = pd.DataFrame(records)
+    last = frame[frame["layer"] == frame["layer"].max()]
+    cols = ["ess_ratio", "n_max", "cos_source_target", "cos_source_source"]
+    table = last.groupby(["encoder", "task", "target", "model"], sort=False)[cols].mean()
+    counts = last.groupby(["encoder", "task", "target", "model"], sort=False)["seed"].nunique()
+    lines = [
+        "| encoder | task | target | model (seeds) | ESS/n | n·max w | cos(src, tgt) | "
+        "cos(src, src) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (enc, task, target, model), row in table.iterrows():
+        label = (
+            model
+            if model == "pretrained"
+            else f"trained {model} ({counts[enc, task, target, model]})"
+        )
+        lines.append(
+            f"| {enc} | {task} | {target} | {label} | {row.ess_ratio:.5f} | {row.n_max:.4f} | "
+            f"{row.cos_source_target:.4f} | {row.cos_source_source:.4f} |"
+        )
+    pre = frame[frame["model"] == "pretrained"]
+    by_layer = pre.groupby("layer")[cols].agg(["min", "max"])
+    lines += [
+        "",
+        "Pretrained encoder, every layer (range over the task × target pairs):",
+        "",
+        "| layer | ESS/n | n·max w | cos(src, tgt) | cos(src, src) |",
+        "|---|---|---|---|---|",
+    ]
+    for layer, row in by_layer.iterrows():
+        cells = [f"{row[c, 'min']:.4f}–{row[c, 'max']:.4f}" for c in cols]
+        lines.append(f"| {layer} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
+    """ESS/n and the mean source-target cosine by layer: one line per task x target for the
+    pretrained encoder, one marker per trained method at the last layer."""
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    frame = pd.DataFrame(records)
+    fig = Figure(figsize=(10, 4))
+    axes = fig.subplots(1, 2)
+    pre = frame[frame["model"] == "pretrained"]
+    last = int(frame["layer"].max())
+    for (task, target), part in pre.groupby(["task", "target"], sort=False):
+        axes[0].plot(part["layer"], part["ess_ratio"], label=f"{task} {target}")
+        axes[1].plot(part["layer"], part["cos_source_target"], label=f"{task} {target}")
+    markers = {"none": "s", "cosine": "o"}
+    trained = frame[(frame["model"] != "pretrained") & (frame["layer"] == last)]
+    for model, part in trained.groupby("model"):
+        means = part.groupby(["task", "target"])[["ess_ratio", "cos_source_target"]].mean()
+        axes[0].scatter(
+            [last] * len(means),
+            means["ess_ratio"],
+            marker=markers.get(model, "^"),
+            label=f"trained {model}",
+            color="black",
+            s=16,
+        )
+        axes[1].scatter(
+            [last] * len(means),
+            means["cos_source_target"],
+            marker=markers.get(model, "^"),
+            color="black",
+            s=16,
+        )
+    axes[0].set(
+        xlabel="layer (0 = embeddings)",
+        ylabel="ESS/n of the cosine weights",
+        title="How uniform IW's weights would be",
+    )
+    axes[1].set(
+        xlabel="layer (0 = embeddings)",
+        ylabel="mean cos(source, target)",
+        title="First-token vectors: source vs target",
+    )
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def write_geometry(records: Sequence[dict[str, Any]], out_dir: Path) -> list[Path]:
+    """geometry.csv (every record), geometry.md (summary) and geometry.png/.pdf."""
+    import pandas as pd
+
+    from zsiw.report.plots import save_figure
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv = out_dir / "geometry.csv"
+    pd.DataFrame(records).to_csv(csv.with_suffix(".csv.tmp"), index=False)
+    csv.with_suffix(".csv.tmp").replace(csv)
+    md = out_dir / "geometry.md"
+    md.with_suffix(".md.tmp").write_text(summary_markdown(records))
+    md.with_suffix(".md.tmp").replace(md)
+    return [csv, md, *save_figure(geometry_figure(records), out_dir / "geometry")]

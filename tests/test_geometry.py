@@ -1,0 +1,77 @@
+"""`zsiw geometry`: the paper's cosine weights layer by layer, on an encoder without training."""
+
+import pytest
+import torch
+
+from zsiw import weighting
+from zsiw.geometry import first_token_by_layer, layer_geometry, summary_markdown
+from zsiw.models import load_encoder
+
+
+def rows(ids_list):
+    return [{"input_ids": ids} for ids in ids_list]
+
+
+def test_identical_sentences_give_uniform_weights_and_parallel_vectors(tiny_encoder):
+    encoder = load_encoder(tiny_encoder)
+    same = rows([[0, 1000, 2000, 2]] * 8)
+    result = layer_geometry(encoder, same, same, batch_size=4, batches=2)
+    assert [r["layer"] for r in result] == [0, 1, 2]  # embeddings + 2 layers
+    for r in result:
+        assert r["ess_ratio"] == pytest.approx(1.0)
+        assert r["n_max"] == pytest.approx(1.0) and r["n_min"] == pytest.approx(1.0)
+        assert r["cos_source_target"] == pytest.approx(1.0, abs=1e-5)
+        assert r["cos_source_source"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_figures_match_the_weights_computed_by_hand(tiny_encoder):
+    encoder = load_encoder(tiny_encoder)
+    g = torch.Generator().manual_seed(0)
+    src = rows([[0, *torch.randint(5, 9000, (6,), generator=g).tolist(), 2] for _ in range(4)])
+    tgt = rows([[0, *torch.randint(5, 9000, (4,), generator=g).tolist(), 2] for _ in range(4)])
+    result = layer_geometry(encoder, src, tgt, batch_size=4, batches=1)
+    # one batch pair: the batches are the rows in the order of the fixed permutations
+    order_s = torch.randperm(4, generator=torch.Generator().manual_seed(0)).tolist()
+    order_t = torch.randperm(4, generator=torch.Generator().manual_seed(1)).tolist()
+    h_s = first_token_by_layer(encoder, [src[i] for i in order_s], 1)[-1]
+    h_t = first_token_by_layer(encoder, [tgt[i] for i in order_t], 1)[-1]
+    weights = weighting.instance_weights(h_s, h_t, "cosine")
+    cos = torch.nn.functional.cosine_similarity(h_s[:, None], h_t[None], dim=-1)
+    last = result[-1]
+    assert last["ess_ratio"] == pytest.approx(1 / float((weights**2).sum()) / 4)
+    assert last["n_max"] == pytest.approx(4 * float(weights.max()))
+    assert last["cos_source_target"] == pytest.approx(float(cos.mean()), abs=1e-6)
+    assert last["cos_source_source"] < 1.0  # different sentences: not the same vector
+
+
+def test_summary_lists_pretrained_and_trained_rows():
+    base = {"encoder": "e", "task": "ote", "target": "es", "n_min": 1.0}
+    records = [
+        {
+            **base,
+            "model": "pretrained",
+            "seed": None,
+            "layer": layer,
+            "ess_ratio": 0.99,
+            "n_max": 1.1,
+            "cos_source_target": 0.9,
+            "cos_source_source": 0.95,
+        }
+        for layer in (0, 1)
+    ] + [
+        {
+            **base,
+            "model": "cosine",
+            "seed": seed,
+            "layer": 1,
+            "ess_ratio": 0.9 + seed / 100,
+            "n_max": 1.2,
+            "cos_source_target": 0.8,
+            "cos_source_source": 0.85,
+        }
+        for seed in (1, 2)
+    ]
+    text = summary_markdown(records)
+    assert "| e | ote | es | pretrained | 0.99000 | 1.1000 | 0.9000 | 0.9500 |" in text
+    assert "| e | ote | es | trained cosine (2) | 0.91500 |" in text
+    assert "| 0 | 0.9900–0.9900 |" in text
