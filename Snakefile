@@ -23,3 +23,6 @@ rule all:
         tables=all_tables(),
         summary="results/metrics/summary.json",
         scorecard="results/report/scorecard.md",
+        comparison=(
+            ["results/report/comparison.md"] if config["report"].get("compare_with") else []
+        ),

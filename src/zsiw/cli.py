@@ -244,6 +244,19 @@ def cmd_geometry(args: argparse.Namespace) -> None:
         logging.info("wrote %s", path)
 
 
+def cmd_compare(args: argparse.Namespace) -> None:
+    from zsiw.report.compare import write_comparison
+
+    out = write_comparison(
+        args.rows,
+        args.reference,
+        args.out,
+        source_lang=args.source_lang,
+        paper_encoder=args.paper_encoder,
+    )
+    logging.info("wrote %s", out)
+
+
 def cmd_param_docs(args: argparse.Namespace) -> None:
     from zsiw.paramdoc import write
 
@@ -349,6 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_study)
 
     sub.add_parser("bench", help="benchmarks: IW overhead, loop, cache, cost, memory")
+
+    p = sub.add_parser("compare", help="this run beside the paper and an earlier run")
+    p.add_argument("--rows", required=True, help="per-seed CSV from `zsiw aggregate`")
+    p.add_argument("--reference", required=True, help="YAML of the earlier run's numbers")
+    p.add_argument("--out", default="results/report/comparison.md")
+    p.add_argument("--source-lang", default="en")
+    p.add_argument("--paper-encoder", default="xlm-roberta-base")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("geometry", help="IW weights of the pretrained/trained encoder per layer")
     p.add_argument("--config", type=_json, default=None, help="the merged params as JSON")

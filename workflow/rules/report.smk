@@ -8,6 +8,7 @@ localrules:
     report,
     study_iw,
     geometry,
+    compare,
 
 
 rule aggregate:
@@ -111,3 +112,21 @@ rule geometry:
     shell:
         "zsiw geometry --config {params.config:q} --runs {params.runs}"
         " --out results/geometry > {log} 2>&1"
+
+
+rule compare:
+    input:
+        rows="results/metrics/per_seed.csv",
+        reference=config["report"]["compare_with"] or [],
+    output:
+        "results/report/comparison.md",
+    log:
+        "logs/compare.log",
+    conda:
+        "../envs/zsiw.yaml"
+    params:
+        source=config["source_lang"],
+        encoder=config["report"].get("compare_encoder", "xlm-roberta-base"),
+    shell:
+        "zsiw compare --rows {input.rows} --reference {input.reference} --out {output}"
+        " --source-lang {params.source} --paper-encoder {params.encoder} > {log} 2>&1"
