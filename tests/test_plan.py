@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from zsiw import plan
+from zsiw.settings import IW_ONLY
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -97,5 +98,5 @@ def test_plain_runs_are_not_given_iw_only_settings():
     plain = plan.cell_train_settings(config, "ote", plan.PLAIN)
     iw = plan.cell_train_settings(config, "ote", "cosine")
     assert "target_batch_size" in iw and "target_batch_size" not in plain
-    assert set(iw) - set(plain) == plan.IW_ONLY_SETTINGS
+    assert set(iw) - set(plain) == IW_ONLY
     assert iw["lr"] == plain["lr"] and iw["max_length"] == plain["max_length"] == 128

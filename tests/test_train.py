@@ -207,14 +207,14 @@ def test_checkpoint_holds_no_frozen_parameter_and_a_foreign_one_is_refused(tmp_p
 RESUME_SCRIPT = r"""
 import json, os, signal, sys
 from pathlib import Path
-from zsiw import train as t
+from zsiw import checkpoint as c, train as t
 settings = json.loads(sys.argv[1]); out = Path(sys.argv[2]); kill = sys.argv[5] == "1"
 if kill:
-    original = t._atomic_torch_save
+    original = c.atomic_torch_save
     def save_then_die(obj, path):
         original(obj, path)
         os.kill(os.getpid(), signal.SIGKILL)  # die right after the first checkpoint
-    t._atomic_torch_save = save_then_die
+    c.atomic_torch_save = save_then_die
 t.train_cell(task_group="cls", method="cosine", seed=5, source_features=[Path(sys.argv[3])],
              target_features=Path(sys.argv[4]), model_dir=Path(sys.argv[6]), settings=settings,
              out_dir=out, cell_info={})
@@ -286,3 +286,20 @@ def test_every_scoring_variant_trains_and_logs_normalised_weights(
         assert max(logged["weights"]) > 1.2 / len(logged["weights"])
     spec = json.loads((out / "model_spec.json").read_text())
     assert spec["num_labels"] == 2
+
+
+def test_a_method_registered_at_runtime_trains_without_other_edits(
+    tmp_path, feats, tiny_encoder, monkeypatch
+):
+    """The training loop looks a method up in the registry only: a new entry (here the
+    Euclidean score with softmax weights) trains as is."""
+    from zsiw import weighting
+
+    method = weighting.Method("cosine_test_only", "euclidean", softmax=True)
+    monkeypatch.setitem(weighting.METHODS, method.name, method)
+    out = run(tmp_path, feats, tiny_encoder, "cls", method.name, "new", epochs=1)
+    logged = json.loads((out / "weights_examples.jsonl").read_text().splitlines()[0])
+    scores = torch.tensor(logged["pair_scores"])
+    expected = torch.softmax(scores.sum(1) / SETTINGS.get("softmax_temperature", 0.05), dim=0)
+    assert torch.allclose(torch.tensor(logged["weights"]), expected, atol=1e-6)
+    assert (scores <= 1).all() and (scores > 0).all()  # the euclidean score's range

@@ -14,7 +14,7 @@ from zsiw.evaluate import evaluate_run
 from zsiw.features import build_features
 from zsiw.losses import per_instance_loss
 from zsiw.models import build_model, load_task_model
-from zsiw.train import pad_token_id, train_cell
+from zsiw.train import train_cell
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +69,8 @@ def test_pruned_model_gives_the_same_logits_on_real_batches(feats, tiny_encoder)
     assert len(kept) < full.encoder.get_input_embeddings().num_embeddings // 100
     full.eval(), pruned.eval()
     for lang, lang_rows in rows.items():
-        batch = collate(lang_rows, pad_token_id(full))  # padded: position ids depend on pad
-        small = collate(vocab.remap_rows(lang_rows, kept, 250002), pad_token_id(pruned))
+        batch = collate(lang_rows, full.pad_id)  # padded: position ids depend on pad
+        small = collate(vocab.remap_rows(lang_rows, kept, 250002), pruned.pad_id)
         assert (batch["attention_mask"] == 0).any(), "the batch should contain padding"
         with torch.no_grad():
             a, ha = full(batch["input_ids"], batch["attention_mask"])
@@ -117,6 +117,7 @@ SETTINGS = {
     "target_batch_size": 4,
     "epochs": 2,
     "max_steps": None,
+    "max_length": 16,
     "dropout": 0.1,
     "grad_clip": 1.0,
     "freeze_embeddings": False,

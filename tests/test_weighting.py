@@ -176,3 +176,39 @@ def test_per_instance_losses_by_hand():
     labels = torch.tensor([[-100, 0, 1], [-100, -100, -100]])
     got = per_instance_loss(tok, labels, token_level=True)
     assert got.tolist() == pytest.approx([math.log(3), 0.0], abs=1e-6)
+
+
+def test_params_enum_and_snakemake_wildcard_come_from_the_registry():
+    """Adding a method = a `Method` in weighting.METHODS (and its score in SCORES) + the
+    schema's enum line; this test fails until both agree, and the wildcard follows."""
+    from pathlib import Path
+
+    import yaml
+
+    from zsiw.weighting import METHODS, SCORES
+
+    repo = Path(__file__).resolve().parents[1]
+    schema = yaml.safe_load((repo / "workflow/schemas/params.schema.yaml").read_text())
+    assert schema["$defs"]["method"]["enum"] == ["none", *METHODS]
+    common = (repo / "workflow/rules/common.smk").read_text()
+    assert 'method="|".join([plan.PLAIN, *weighting.METHODS])' in common
+    assert {m.score for m in METHODS.values()} <= set(SCORES)
+
+
+def test_batch_weights_follow_each_methods_recipe():
+    from zsiw.weighting import METHODS, TargetPool, batch_weights
+
+    src = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    tgt = torch.tensor([[1.0, 0.0], [1.0, 0.2]])
+    scores, w = batch_weights(METHODS["cosine"], src, tgt)
+    assert torch.equal(scores, pairwise_scores(src, tgt, "cosine"))
+    assert torch.allclose(w, scores.sum(1) / scores.sum())
+    _, soft = batch_weights(METHODS["cosine_softmax"], src, tgt, softmax_temperature=0.5)
+    assert torch.allclose(soft, torch.softmax(scores.sum(1) / 0.5, dim=0))
+    _, tempered = batch_weights(METHODS["cosine"], src, tgt, temperature=2.0)
+    assert torch.allclose(tempered, torch.softmax(scores.sum(1) / 2.0, dim=0))
+    pool = TargetPool(0.5)
+    pooled, wp = batch_weights(METHODS["cosine_pool"], src, tgt, pool=pool)
+    assert pooled.shape == (3, 1) and torch.allclose(pool.mean, tgt.mean(0))
+    with pytest.raises(ValueError, match="needs a TargetPool"):
+        batch_weights(METHODS["cosine_pool"], src, tgt)

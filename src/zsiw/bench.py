@@ -7,7 +7,6 @@ machine drift while ratios measured together hold. Nothing here is a test.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -23,10 +22,13 @@ import torch
 
 from zsiw import vocab, weighting
 from zsiw.batching import collate, length_grouped_batches
-from zsiw.losses import per_instance_loss
+from zsiw.gpu import autocast, resolve_device
 from zsiw.models import build_model
+from zsiw.settings import TrainSettings
+from zsiw.train import train_step as step
 
-METHODS = ("none", "cosine", "euclidean", "coral")
+#: Plain fine-tuning and the paper's three scores (from the method registry).
+METHODS = ("none", *(name for name, m in weighting.METHODS.items() if m.in_paper))
 
 
 def spread(values: list[float]) -> dict[str, float]:
@@ -46,11 +48,10 @@ def synthetic_rows(n: int, length: int, seed: int, vocab: int = 5000) -> list[di
     return [{"input_ids": row.tolist(), "labels": i % 2} for i, row in enumerate(ids)]
 
 
-def _autocast(device: torch.device) -> Any:
-    """bf16 autocast on CUDA, as zsiw.train uses it; a no-op context elsewhere."""
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+#: What a benchmarked step is given (the loop's own defaults; AdamW's rate is irrelevant here).
+STEP_SETTINGS = TrainSettings(
+    lr=1e-5, batch_size=16, target_batch_size=16, epochs=1, max_length=128
+)
 
 
 def _sync(device: torch.device) -> None:
@@ -62,25 +63,12 @@ def _sync(device: torch.device) -> None:
 def train_step(
     model: Any, optimizer: Any, src: dict, tgt: dict | None, method: str, device: torch.device
 ) -> None:
-    """One step of zsiw.train's loop (same calls and precision, no logging). On CUDA it
-    waits for the device, so that wall-clock timings measure the work, not its launch."""
-    model.train()
-    with _autocast(device):
-        logits, h_src = model(src["input_ids"].to(device), src["attention_mask"].to(device))
-    losses = per_instance_loss(logits, src["labels"].to(device), token_level=False)
-    if method == "none":
-        weights = weighting.uniform_weights(len(losses), device=device)
-    else:
-        assert tgt is not None, "IW methods need a target batch"
-        model.eval()
-        with torch.no_grad(), _autocast(device):
-            h_tgt = model.first_token(tgt["input_ids"].to(device), tgt["attention_mask"].to(device))
-        model.train()
-        weights = weighting.instance_weights(h_src, h_tgt, method)
-    loss = weighting.weighted_loss(losses, weights)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
+    """One step of the training loop: `zsiw.train.train_step` itself (same calls, precision
+    and clipping; no scheduler, no logging). On CUDA it waits for the device, so that
+    wall-clock timings measure the work, not its launch."""
+    batch = {k: v.to(device) for k, v in src.items()}
+    iw = None if method == "none" else weighting.method_of(method)
+    step(model, optimizer, batch, STEP_SETTINGS, method=iw, target=tgt, device=device)
     _sync(device)
 
 
@@ -126,7 +114,7 @@ def bench_iw_overhead(
             train_step(model, optimizer, src, tgt, method, device)
             times[method].append(time.perf_counter() - t0)
         model.eval()
-        with torch.no_grad(), _autocast(device):
+        with torch.no_grad(), autocast(device):
             t0 = time.perf_counter()
             model.first_token(tgt["input_ids"].to(device), tgt["attention_mask"].to(device))
             _sync(device)
@@ -422,7 +410,6 @@ def main(argv: list[str] | None = None) -> int:
     datasets.disable_progress_bars()
 
     from zsiw.models import fetch_encoder
-    from zsiw.train import resolve_device
 
     device = resolve_device(args.device)
     model_dir = Path(args.model)

@@ -101,22 +101,24 @@ def _lang_paths(items: list[str], flag: str) -> dict[str, str | Path]:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from zsiw import checkpoint
     from zsiw.evaluate import evaluate_run
     from zsiw.gpu import claim_device
     from zsiw.plan import cell_from_wildcards, task_group
-    from zsiw.train import remove_checkpoint, train_cell
+    from zsiw.settings import TrainSettings
+    from zsiw.train import train_cell
 
     cell = cell_from_wildcards(
         args.task, args.encoder, args.method, args.sources, args.target, args.seed
     )
     eval_features = _lang_paths(args.eval_features or [], "--eval-features")
+    requested = TrainSettings.from_dict(args.settings, where="--settings")
     # A finished cell without its test results must not look finished: metrics.json goes
     # first and is rewritten last.
     (Path(args.out) / "metrics.json").unlink(missing_ok=True)
-    with claim_device(args.settings.get("device", "auto")) as device:
-        settings = {**args.settings, "device": device}
-        if args.threads:  # the job's allocation (Snakemake's {threads}) wins
-            settings["threads"] = args.threads
+    with claim_device(requested.device) as device:
+        # the job's allocation (Snakemake's {threads}) wins over the settings
+        settings = requested.replace(device=device, threads=args.threads or requested.threads)
         train_cell(
             task_group=task_group(args.task),
             method=args.method,
@@ -141,11 +143,11 @@ def cmd_train(args: argparse.Namespace) -> None:
                     args.out,
                     eval_features,
                     Path(args.out) / "metrics.json",
-                    batch_size=int(settings.get("eval_batch_size", 64)),
+                    batch_size=settings.eval_batch_size,
                     device=device,
                 ),
             )
-            remove_checkpoint(Path(args.out), settings)
+            checkpoint.remove(Path(args.out), settings)
 
 
 def _log_scores(run: str, summary: dict) -> None:

@@ -16,8 +16,7 @@ from pathlib import Path
 import torch
 
 from zsiw.batching import collate
-
-TAG_NAMES = ("O", "B", "I")
+from zsiw.tasks import TAG_NAMES
 
 
 def iob_strings(tags: Sequence[int] | Sequence[str]) -> list[str]:
@@ -104,15 +103,15 @@ def evaluate_run(
     """
     from datasets import load_from_disk
 
+    from zsiw.gpu import resolve_device
     from zsiw.models import load_task_model
-    from zsiw.train import pad_token_id, resolve_device
 
     run_dir, out_path = Path(run_dir), Path(out_path)
     out_path.unlink(missing_ok=True)
     dev = resolve_device(device)
     model, spec = load_task_model(run_dir)
     model.to(dev)
-    pad_id = pad_token_id(model)
+    pad_id = model.pad_id
     train_info = json.loads((run_dir / "train.json").read_text())
     pred_dir = run_dir / "predictions"
     pred_dir.mkdir(parents=True, exist_ok=True)

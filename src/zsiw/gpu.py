@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -63,3 +64,22 @@ def claim_device(setting: str = "auto") -> Iterator[str]:
         # Address the device by index: CUDA may already have read CUDA_VISIBLE_DEVICES in this
         # process (device_count), so changing it now would not take effect here.
         yield f"cuda:{slot}"
+
+
+def resolve_device(name: str) -> Any:
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; other names unchanged."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def autocast(device: Any) -> contextlib.AbstractContextManager:
+    """The forward passes' precision: bf16 autocast on a CUDA device that supports it, full
+    precision elsewhere. Training, evaluation and the benchmarks all take it from here."""
+    import torch
+
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()

@@ -79,6 +79,12 @@ class TaskModel(nn.Module):
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp_min(1.0)
 
+    @property
+    def pad_id(self) -> int:
+        """The encoder's padding id, from its config (loading the tokenizer costs seconds)."""
+        pad = self.encoder.config.pad_token_id
+        return 0 if pad is None else int(pad)
+
     def first_token(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Representation vectors only (the unlabelled target pass needs no task layer)."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zsiw.tasks import TASK_GROUPS
+
 PLAIN = "none"
 ALL_TARGETS = "all"
-TASK_GROUPS = ("ote", "mldoc", "cls")
-DATASET_OF_GROUP = {"ote": "semeval2016", "mldoc": "mldoc", "cls": "webis-cls-10"}
 RESULTS_DIR = "results"
 
 
@@ -228,6 +228,12 @@ def manifest_of(directory: Path) -> Path:
     return directory.with_name(directory.name + ".manifest.json")
 
 
+def train_log_path(cell: Cell) -> Path:
+    """The job log of a cell's training job, laid out like its run directory."""
+    rel = cell.run_dir.relative_to(Path(RESULTS_DIR, "runs"))
+    return Path("logs", "train", *rel.parts[:-1], f"{rel.parts[-1]}.log")
+
+
 def metrics_path(cell: Cell) -> Path:
     """Test metrics of one cell on every language it is tested on."""
     return cell.run_dir / "metrics.json"
@@ -240,26 +246,24 @@ def train_settings(config: dict, task: str) -> dict:
     return merged
 
 
-#: Settings that only instance-weighted runs read (zsiw.train uses them inside its IW branch).
-IW_ONLY_SETTINGS = frozenset(
-    [
-        "target_batch_size",
-        "temperature",
-        "softmax_temperature",
-        "pool_momentum",
-        "weights_log_batches",
-    ]
-)
-
-
 def cell_train_settings(config: dict, task: str, method: str) -> dict:
-    """The settings one training job is given: a plain run's omit the IW-only keys, so that
-    changing one of them (say the target batch size) retrains the IW cells and leaves the
-    plain models alone (Snakemake's params trigger compares exactly these settings)."""
+    """The settings one training job is given, checked by `zsiw.settings.TrainSettings`
+    (an unknown or ill-typed key fails here, before any job starts).
+
+    A plain run's omit the IW-only keys, so that changing one of them (say the target batch
+    size) retrains the IW cells and leaves the plain models alone (Snakemake's params trigger
+    compares exactly these settings); the CLI fills the defaults back in."""
+    from zsiw.settings import IW_ONLY, TrainSettings
+
     settings = train_settings(config, task)
     if method == PLAIN:
-        for key in IW_ONLY_SETTINGS:
+        for key in IW_ONLY:
             settings.pop(key, None)
+    data = config.get("data", {})
+    settings["dev_fraction"] = data.get("dev_fraction", 0.1)
+    if method != PLAIN and data.get("cls_unlabeled_pool") and task_group(task) == "cls":
+        settings["target_split"] = "unlabeled"
+    TrainSettings.from_dict(settings, where=f"train settings of {task}/{method}")
     return settings
 
 

@@ -5,8 +5,8 @@ Each step takes a labelled source batch and, for IW methods, an unlabelled targe
 1. forward the source batch (dropout on) -> logits and first-token vectors ``h_s``;
 2. per-instance losses ``loss_i``;
 3. IW only: encode the target batch under ``torch.no_grad()`` with dropout off -> ``h_t``; the
-   weights ``w = normalise(sum_j score(h_s_i, h_t_j))`` are constants for the gradient;
-   plain fine-tuning uses ``w_i = 1/n``;
+   weights ``w = normalise(sum_j score(h_s_i, h_t_j))`` are constants for the gradient
+   (`zsiw.weighting.batch_weights`); plain fine-tuning uses ``w_i = 1/n``;
 4. ``loss = sum_i w_i loss_i``, backward, clip, AdamW step, linear schedule.
 
 Model selection uses the *source* dev set only (zero-shot: target labels are never read).
@@ -21,7 +21,6 @@ completely done (after testing, see ``zsiw.cli``), so a job killed while testing
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -29,47 +28,38 @@ import platform
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from zsiw import vocab, weighting
+from zsiw import checkpoint, vocab, weighting
 from zsiw.batching import TargetStream, collate, length_grouped_batches
-from zsiw.evaluate import TAG_NAMES, main_score, predict, score_predictions
+from zsiw.checkpoint import CellRun, Progress, cpu_copy
+from zsiw.evaluate import main_score, predict, score_predictions
+from zsiw.gpu import autocast, resolve_device
 from zsiw.losses import per_instance_loss
 from zsiw.models import (
     TaskModel,
     build_model,
-    frozen_parameter_names,
-    load_trainable_state,
     save_task_model,
     trainable_state_dict,
 )
+from zsiw.settings import TrainSettings
+from zsiw.tasks import LABEL_NAMES, NUM_LABELS, is_token_level
 
 log = logging.getLogger(__name__)
 
-NUM_LABELS = {"ote": 3, "cls": 2, "mldoc": 4}
-LABEL_NAMES = {
-    "ote": list(TAG_NAMES),
-    "cls": ["negative", "positive"],
-    "mldoc": ["CCAT", "ECAT", "GCAT", "MCAT"],
-}
-CHECKPOINT = "checkpoint.pt"
+PLAIN = "none"
 
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def load_rows(features_dir: Path, split: str) -> list[dict]:
@@ -102,12 +92,6 @@ def source_splits(
     return train, dev
 
 
-def pad_token_id(model: TaskModel) -> int:
-    """The encoder's padding id (from its config: loading the tokenizer costs seconds)."""
-    pad = model.encoder.config.pad_token_id
-    return 0 if pad is None else int(pad)
-
-
 def library_versions() -> dict[str, str]:
     import datasets
     import transformers
@@ -124,7 +108,7 @@ def library_versions() -> dict[str, str]:
 
 
 def _label_text(row: dict, group: str) -> str:
-    if group == "ote":
+    if is_token_level(group):
         tagged = [w for w, t in zip(row["words"], row["gold_tags"], strict=True) if t]
         return " ".join(tagged) or "(no target)"
     return LABEL_NAMES[group][row["labels"]]
@@ -145,40 +129,407 @@ def _summarise_dispersion(history: list[dict]) -> dict[str, float]:
     }
 
 
-def _rng_state() -> dict:
-    state = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
+# --------------------------------------------------------------------------- the cell's state
+
+
+@dataclass
+class CellData:
+    """The rows one cell trains on, selects on and draws target batches from."""
+
+    train: list[dict]
+    dev: list[dict]
+    target: list[dict]
+
+
+def load_cell_data(
+    source_features: Sequence[Path],
+    target_features: Path | None,
+    settings: TrainSettings,
+    *,
+    iw: bool,
+) -> CellData:
+    train, dev = source_splits(source_features, settings.dev_fraction)
+    target: list[dict] = []
+    if iw:
+        if target_features is None or settings.target_batch_size is None:
+            raise ValueError("an IW method needs target-language features and target_batch_size")
+        target = load_rows(target_features, settings.target_split)
+    return CellData(train, dev, target)
+
+
+def prune_vocabulary(
+    model: TaskModel, data: CellData, test_features: Sequence[Path]
+) -> tuple[CellData, torch.Tensor]:
+    """Keep only the embedding rows of ids in the cell's data (`zsiw.vocab`) and remap it."""
+    tests = [load_rows(Path(p), "test") for p in test_features]
+    kept = vocab.used_token_ids(
+        [data.train, data.dev, data.target, *tests], always=vocab.pinned_ids(model.encoder)
+    )
+    full_size = model.encoder.get_input_embeddings().num_embeddings
+    vocab.prune_encoder(model.encoder, kept)
+    remapped = CellData(
+        *(vocab.remap_rows(rows, kept, full_size) for rows in (data.train, data.dev, data.target))
+    )
+    log.info("vocabulary pruned to the %d of %d ids this cell uses", len(kept), full_size)
+    return remapped, kept
+
+
+def total_steps(n_train: int, settings: TrainSettings) -> int:
+    steps = settings.epochs * -(-n_train // settings.batch_size)
+    return min(steps, settings.max_steps) if settings.max_steps else steps
+
+
+def build_optimizer(
+    model: TaskModel, settings: TrainSettings, steps: int
+) -> tuple[torch.optim.Optimizer, Any]:
+    """AdamW (no decay on biases and norms) and a linear schedule with warm-up."""
+    from transformers import get_linear_schedule_with_warmup
+
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim > 1]
+    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim <= 1]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": settings.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=settings.lr,
+    )
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(settings.warmup_ratio * steps), steps
+    )
+    return optimizer, scheduler
+
+
+# --------------------------------------------------------------------------- one step
+
+
+@dataclass
+class Step:
+    """What one optimiser step computed: the loss and the batch's weights (and scores)."""
+
+    loss: float
+    weights: torch.Tensor
+    scores: torch.Tensor | None = None
+
+
+def iw_weights(
+    model: TaskModel,
+    method: weighting.Method,
+    h_source: torch.Tensor,
+    target: dict,
+    settings: TrainSettings,
+    *,
+    pool: weighting.TargetPool | None,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(scores, weights)`` of one source batch against one unlabelled target batch.
+
+    The target batch is encoded without gradient and with dropout off, so the target pass
+    draws no random numbers: an IW run and a plain run with the same seed see the same
+    dropout masks (a paired comparison)."""
+    model.eval()
+    with torch.no_grad(), autocast(device):
+        h_target = model.first_token(
+            target["input_ids"].to(device), target["attention_mask"].to(device)
+        )
+    model.train()
+    return weighting.batch_weights(
+        method,
+        h_source,
+        h_target,
+        pool=pool,
+        temperature=settings.temperature,
+        softmax_temperature=settings.softmax_temperature,
+    )
+
+
+def train_step(
+    model: TaskModel,
+    optimizer: torch.optim.Optimizer,
+    batch: dict,
+    settings: TrainSettings,
+    *,
+    method: weighting.Method | None = None,
+    target: dict | None = None,
+    pool: weighting.TargetPool | None = None,
+    scheduler: Any = None,
+    device: torch.device,
+) -> Step:
+    """Paper Eq. 2 for one batch: forward, weights (uniform when ``method`` is None),
+    ``sum_i w_i loss_i``, backward, clip, AdamW step, schedule step. ``batch`` is on
+    ``device``; the benchmarks time this same function."""
+    with autocast(device):
+        logits, h_source = model(batch["input_ids"], batch["attention_mask"])
+    losses = per_instance_loss(logits, batch["labels"], token_level=model.token_level)
+    scores = None
+    if method is None:
+        weights = weighting.uniform_weights(len(losses), device=device)
+    else:
+        if target is None:
+            raise ValueError(f"method {method.name!r} needs a target batch")
+        scores, weights = iw_weights(
+            model, method, h_source, target, settings, pool=pool, device=device
+        )
+    loss = weighting.weighted_loss(losses, weights)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if settings.grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    return Step(float(loss.detach()), weights, scores)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def weights_example(
+    step_no: int,
+    rows: list[dict],
+    target_idx: list[int] | None,
+    data: CellData,
+    step: Step,
+    task_group: str,
+) -> dict | None:
+    """One IW batch in full: texts, labels, pair scores and weights (the case study)."""
+    if step.scores is None or target_idx is None:
+        return None
+    return {
+        "step": step_no,
+        "source_texts": [r.get("text", "") for r in rows],
+        "source_labels": [_label_text(r, task_group) for r in rows],
+        "target_texts": [data.target[i].get("text", "") for i in target_idx],
+        "pair_scores": step.scores.cpu().tolist(),
+        "weights": step.weights.cpu().tolist(),
     }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
 
 
-def _set_rng_state(state: dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+def summarise(
+    method: str,
+    seed: int,
+    cell_info: dict | None,
+    progress: Progress,
+    data: CellData,
+    run: CellRun,
+    settings: TrainSettings,
+    device: torch.device,
+) -> dict:
+    """``train.json``: what was trained, how it went, and with what."""
+    return {
+        "cell": cell_info or {},
+        "method": method,
+        "seed": seed,
+        "steps": progress.step,
+        "epochs": progress.epoch,
+        "best_epoch": progress.best_epoch,
+        "source_dev_score": progress.best_dev,
+        "source_dev_history": progress.dev_history,
+        "n_train": len(data.train),
+        "n_dev": len(data.dev),
+        "n_target_pool": len(data.target),
+        "vocab_rows": None if run.kept_ids is None else len(run.kept_ids),
+        "weight_dispersion": _summarise_dispersion(progress.dispersion),
+        "seconds": progress.seconds,
+        "device": str(device),
+        "settings": settings.to_dict(),
+        "versions": library_versions(),
+    }
 
 
-def _atomic_torch_save(obj: dict, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
+class StepLog:
+    """The per-step JSON logs (kept in the checkpoint too, since Snakemake deletes a failed
+    job's outputs) and the progress display."""
+
+    def __init__(self, out_dir: Path, progress: Progress, total: int, settings: TrainSettings):
+        self.progress, self.total, self.settings = progress, total, settings
+        # The logs are rewritten from the checkpoint: a failed job's logs may have been
+        # deleted or hold steps past the checkpoint.
+        self.files = {}
+        for name, lines in progress.log_lines.items():
+            (out_dir / name).write_text("".join(lines))
+            self.files[name] = open(out_dir / name, "a")  # noqa: SIM115 (closed in close())
+        self.examples = sum(1 for h in progress.dispersion if h.get("logged"))
+        self.started, self.seqs = time.time(), 0
+        self.bar = None
+        if sys.stderr.isatty() and not os.environ.get("ZSIW_NO_PROGRESS"):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=progress.step, unit="step", dynamic_ncols=True)
+
+    def wants_example(self) -> bool:
+        """Whether the next IW batch is logged in full (the first ``weights_log_batches``)."""
+        return self.examples < self.settings.weights_log_batches
+
+    def write(self, name: str, record: dict) -> None:
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        self.files[name].write(line)
+        self.progress.log_lines[name].append(line)
+
+    def step(self, step: Step, lr: float, n_rows: int, example: dict | None) -> None:
+        """Log one finished step: its record, the dispersion of IW weights, and for the first
+        ``weights_log_batches`` IW batches the full weights with their texts (Table 5)."""
+        record: dict[str, Any] = {"step": self.progress.step - 1, "epoch": self.progress.epoch}
+        if step.scores is not None:
+            disp = weighting.dispersion(step.weights)
+            record.update(disp)
+            if example is not None:
+                self.write("weights_examples.jsonl", example)
+                self.examples += 1
+                disp = {**disp, "logged": True}
+            self.progress.dispersion.append(disp)
+        record["loss"] = step.loss
+        record["lr"] = lr
+        self.write("train_log.jsonl", record)
+        self.seqs += n_rows
+        rate = self.seqs / max(time.time() - self.started, 1e-9)
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{step.loss:.4f}", seq_s=f"{rate:.1f}")
+            self.bar.update(1)
+        elif self.progress.step % self.settings.log_every == 0:
+            eta = (self.total - self.progress.step) * n_rows / max(rate, 1e-9)
+            log.info(
+                "step %d/%d epoch %d loss %.4f %.1f seq/s eta %.0fs",
+                self.progress.step,
+                self.total,
+                self.progress.epoch,
+                step.loss,
+                rate,
+                eta,
+            )
+
+    def flush(self) -> None:
+        for handle in self.files.values():
+            handle.flush()
+
+    def close(self) -> None:
+        for handle in self.files.values():
+            handle.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
-def remove_checkpoint(out_dir: Path, settings: dict) -> None:
-    """Drop a finished cell's resume checkpoint (unless ``keep_checkpoint``): the last act of
-    a cell's job, after every output is written."""
-    if not settings.get("keep_checkpoint", False):
-        (Path(out_dir) / CHECKPOINT).unlink(missing_ok=True)
+def batches(
+    data: CellData, run: CellRun, settings: TrainSettings, progress: Progress, total: int
+) -> Iterator[tuple[list[dict], dict, list[int] | None, dict | None]]:
+    """One epoch of source batches, each with its target batch (IW) — both streams own their
+    generators, so plain and IW runs of a seed see the same source batches."""
+    lengths = [len(r["input_ids"]) for r in data.train]
+    device = next(run.model.parameters()).device
+    for idx in length_grouped_batches(lengths, settings.batch_size, run.source_gen):
+        if progress.step >= total:
+            return
+        rows = [data.train[i] for i in idx]
+        batch = {k: v.to(device) for k, v in collate(rows, run.model.pad_id).items()}
+        target_idx, target = next(run.target_stream) if run.target_stream else (None, None)
+        yield rows, batch, target_idx, target
 
 
-def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+def end_of_epoch(
+    run: CellRun, data: CellData, settings: TrainSettings, progress: Progress, device: torch.device
+) -> None:
+    """Model selection on the source dev set (never a target label), then the epoch count."""
+    preds = predict(
+        run.model,
+        data.dev,
+        batch_size=settings.eval_batch_size,
+        pad_id=run.model.pad_id,
+        device=device,
+    )
+    score = main_score(score_predictions(data.dev, preds, token_level=run.model.token_level))
+    progress.dev_history.append(score)
+    log.info("epoch %d source-dev score %.4f", progress.epoch, score)
+    if score > progress.best_dev or not settings.select_on_dev:
+        progress.best_dev, progress.best_epoch = score, progress.epoch
+        progress.best_state = cpu_copy(trainable_state_dict(run.model))
+    progress.epoch += 1
+
+
+def setup_cell(
+    task_group: str,
+    iw: weighting.Method | None,
+    seed: int,
+    data: CellData,
+    model_dir: Path,
+    settings: TrainSettings,
+    test_features: Sequence[Path],
+    device: torch.device,
+) -> tuple[CellRun, CellData, int]:
+    """The model (built right after seeding, so plain and IW runs start identical), the
+    pruned vocabulary, the optimiser and both batch streams; the data (remapped when pruned)
+    and the number of steps."""
+    model = build_model(
+        model_dir,
+        NUM_LABELS[task_group],
+        token_level=is_token_level(task_group),
+        dropout=settings.dropout,
+        num_layers=settings.num_layers,
+        freeze_embeddings=settings.freeze_embeddings,
+        representation=(iw and iw.representation) or settings.representation,
+    ).to(device)
+    kept_ids = None
+    if settings.prune_vocab:
+        data, kept_ids = prune_vocabulary(model, data, test_features)
+    steps = total_steps(len(data.train), settings)
+    optimizer, scheduler = build_optimizer(model, settings, steps)
+    stream = None
+    if iw:
+        assert settings.target_batch_size is not None  # load_cell_data checked it
+        stream = TargetStream(
+            data.target, settings.target_batch_size, seed + 1_000_003, model.pad_id
+        )
+    pool = weighting.TargetPool(settings.pool_momentum) if iw and iw.pooled else None
+    source_gen = torch.Generator().manual_seed(seed)
+    return CellRun(model, optimizer, scheduler, source_gen, stream, pool, kept_ids), data, steps
+
+
+def train_epoch(
+    run: CellRun,
+    data: CellData,
+    settings: TrainSettings,
+    progress: Progress,
+    logs: StepLog,
+    *,
+    iw: weighting.Method | None,
+    task_group: str,
+    steps: int,
+    device: torch.device,
+) -> None:
+    """One pass over the source batches (or until the step cap)."""
+    run.model.train()
+    for rows, batch, target_idx, target in batches(data, run, settings, progress, steps):
+        step = train_step(
+            run.model,
+            run.optimizer,
+            batch,
+            settings,
+            method=iw,
+            target=target,
+            pool=run.pool,
+            scheduler=run.scheduler,
+            device=device,
+        )
+        example = (
+            weights_example(progress.step, rows, target_idx, data, step, task_group)
+            if logs.wants_example()
+            else None
+        )
+        progress.step += 1
+        logs.step(step, run.scheduler.get_last_lr()[0], len(rows), example)
+
+
+def write_outputs(
+    out_dir: Path, run: CellRun, progress: Progress, spec: dict, summary: dict
+) -> None:
+    """The declared outputs, once training is over: the best model, then ``train.json``."""
+    if progress.best_state is None:
+        raise RuntimeError(f"{out_dir}: training ended without a single epoch (epochs=0?)")
+    save_task_model(
+        run.model, out_dir, spec, state=progress.best_state, kept_token_ids=run.kept_ids
+    )
+    tmp = out_dir / "train.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2))
+    tmp.replace(out_dir / "train.json")
 
 
 def train_cell(
@@ -189,7 +540,7 @@ def train_cell(
     source_features: Sequence[Path],
     target_features: Path | None,
     model_dir: Path,
-    settings: dict,
+    settings: TrainSettings | dict,
     out_dir: Path,
     cell_info: dict | None = None,
     keep_checkpoint: bool = False,
@@ -201,316 +552,52 @@ def train_cell(
     tests the cell next keeps it until the test results are written). ``test_features`` are
     the cell's test sets: with ``prune_vocab`` their ids are kept too, so that the model is
     exact on them as well."""
+    if not isinstance(settings, TrainSettings):
+        settings = TrainSettings.from_dict(settings)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "train.json").unlink(missing_ok=True)
-    torch.set_num_threads(int(settings.get("threads") or 1))
-    device = resolve_device(settings.get("device", "auto"))
-    token_level = task_group == "ote"
-    iw = method != "none"
+    torch.set_num_threads(settings.threads)
+    device = resolve_device(settings.device)
+    iw = weighting.method_of(method) if method != PLAIN else None
     seed_everything(seed)
-
-    from transformers import get_linear_schedule_with_warmup
-
-    train_rows, dev_rows = source_splits(source_features, settings["dev_fraction"])
-    target_rows: list[dict] = []
-    if iw:
-        if target_features is None:
-            raise ValueError(f"method {method!r} needs target-language features")
-        target_rows = load_rows(target_features, settings.get("target_split", "train"))
-
-    # Model and head are built right after seeding, so plain and IW runs start identical.
-    model = build_model(
-        model_dir,
-        NUM_LABELS[task_group],
-        token_level=token_level,
-        dropout=settings["dropout"],
-        num_layers=settings.get("num_layers"),
-        freeze_embeddings=settings.get("freeze_embeddings", False),
-        representation="mean"
-        if method == "cosine_mean"
-        else settings.get("representation", "first_token"),
-    ).to(device)
-    kept_ids = None
-    if settings.get("prune_vocab"):
-        tests = [load_rows(Path(p), "test") for p in test_features]
-        kept_ids = vocab.used_token_ids(
-            [train_rows, dev_rows, target_rows, *tests], always=vocab.pinned_ids(model.encoder)
-        )
-        full_size = model.encoder.get_input_embeddings().num_embeddings
-        vocab.prune_encoder(model.encoder, kept_ids)
-        train_rows, dev_rows, target_rows = (
-            vocab.remap_rows(rows, kept_ids, full_size)
-            for rows in (train_rows, dev_rows, target_rows)
-        )
-        log.info("vocabulary pruned to the %d of %d ids this cell uses", len(kept_ids), full_size)
-    pad_id = pad_token_id(model)
-    source_gen = torch.Generator().manual_seed(seed)
-    target_stream = (
-        TargetStream(target_rows, settings["target_batch_size"], seed + 1_000_003, pad_id)
-        if iw
-        else None
+    data = load_cell_data(source_features, target_features, settings, iw=iw is not None)
+    run, data, steps = setup_cell(
+        task_group, iw, seed, data, model_dir, settings, test_features, device
     )
-    pool = (
-        weighting.TargetPool(settings.get("pool_momentum", 0.9))
-        if method in weighting.POOL_SCORES
-        else None
-    )
-    lengths = [len(r["input_ids"]) for r in train_rows]
-    batches_per_epoch = -(-len(train_rows) // settings["batch_size"])
-    total_steps = settings["epochs"] * batches_per_epoch
-    if settings.get("max_steps"):
-        total_steps = min(total_steps, int(settings["max_steps"]))
-    decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim > 1]
-    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim <= 1]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": settings["weight_decay"]},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=settings["lr"],
-    )
-    scheduler = get_linear_schedule_with_warmup(
-        optimizer, int(settings["warmup_ratio"] * total_steps), total_steps
-    )
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if device.type == "cuda" and torch.cuda.is_bf16_supported()
-        else contextlib.nullcontext()
-    )
-
-    state: dict[str, Any] = {
-        "epoch": 0,
-        "step": 0,
-        "best_dev": -1.0,
-        "best_epoch": -1,
-        "dev_history": [],
-    }
-    best_state: dict[str, torch.Tensor] | None = None  # trainable state at the best epoch
-    dispersion_history: list[dict] = []
-    log_lines: dict[str, list[str]] = {"train_log.jsonl": [], "weights_examples.jsonl": []}
-    ckpt_path = out_dir / CHECKPOINT
-    if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        saved_ids = ckpt.get("kept_token_ids")
-        if (saved_ids is None) != (kept_ids is None) or (
-            kept_ids is not None and not torch.equal(saved_ids, kept_ids)
-        ):
-            raise ValueError(
-                f"{ckpt_path} was written with another vocabulary (prune_vocab or the data "
-                "changed since); delete it to train the cell from the start"
+    ckpt_path = out_dir / checkpoint.CHECKPOINT
+    progress = checkpoint.load(run, ckpt_path, device) or Progress()
+    logs = StepLog(out_dir, progress, steps, settings)
+    mark = time.time()
+    try:
+        while progress.epoch < settings.epochs and progress.step < steps:
+            train_epoch(
+                run,
+                data,
+                settings,
+                progress,
+                logs,
+                iw=iw,
+                task_group=task_group,
+                steps=steps,
+                device=device,
             )
-        load_trainable_state(
-            model,
-            ckpt["model"],
-            frozen=frozen_parameter_names(model),
-            source=ckpt_path,
-            fix="it was written with other `num_layers` or `freeze_embeddings`; delete it "
-            "to train the cell from the start",
-        )
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        source_gen.set_state(ckpt["source_gen"])
-        if target_stream is not None:
-            target_stream.load_state_dict(ckpt["target_stream"])
-        if pool is not None:
-            pool.load_state_dict(ckpt["pool"])
-        _set_rng_state(ckpt["rng"])
-        state = ckpt["state"]
-        # The best model is stored only when it is not the checkpoint's own model.
-        best_state = ckpt.get("best_model") or (
-            _cpu_copy(ckpt["model"]) if state["best_epoch"] == state["epoch"] - 1 else None
-        )
-        if best_state is None and state["best_epoch"] >= 0:
-            raise ValueError(
-                f"{ckpt_path} holds no best model (written by an older zsiw); delete it to "
-                "train the cell from the start"
-            )
-        dispersion_history = ckpt["dispersion"]
-        log_lines = ckpt["log_lines"]
-        log.info("resumed from %s at epoch %d, step %d", ckpt_path, state["epoch"], state["step"])
-    # The logs are rewritten from the checkpoint: a failed job's logs may have been deleted
-    # (Snakemake removes a failed job's outputs) or hold steps past the checkpoint.
-    for name in ("train_log.jsonl", "weights_examples.jsonl"):
-        (out_dir / name).write_text("".join(log_lines[name]))
-
+            end_of_epoch(run, data, settings, progress, device)
+            # Training time summed over every process that worked on the cell (resumes too).
+            progress.seconds, mark = progress.seconds + time.time() - mark, time.time()
+            logs.flush()
+            checkpoint.save(run, progress, ckpt_path)
+    finally:
+        logs.close()
     spec = {
         "model_dir": str(model_dir),
         "num_labels": NUM_LABELS[task_group],
-        "token_level": token_level,
-        "num_layers": settings.get("num_layers"),
-        "label_names": LABEL_NAMES[task_group],
+        "token_level": is_token_level(task_group),
+        "num_layers": settings.num_layers,
+        "label_names": list(LABEL_NAMES[task_group]),
     }
-
-    def write_line(handle, name: str, line: str) -> None:
-        handle.write(line + "\n")
-        log_lines[name].append(line + "\n")
-
-    interactive = sys.stderr.isatty() and not os.environ.get("ZSIW_NO_PROGRESS")
-    progress = None
-    if interactive:
-        from tqdm import tqdm
-
-        progress = tqdm(total=total_steps, initial=state["step"], unit="step", dynamic_ncols=True)
-    started = mark = time.time()
-    seqs_seen = 0
-    logged_examples = sum(1 for h in dispersion_history if h.get("logged"))
-    with (
-        open(out_dir / "train_log.jsonl", "a") as train_log,
-        open(out_dir / "weights_examples.jsonl", "a") as examples_log,
-    ):
-        while state["epoch"] < settings["epochs"] and state["step"] < total_steps:
-            model.train()
-            for batch_idx in length_grouped_batches(lengths, settings["batch_size"], source_gen):
-                if state["step"] >= total_steps:
-                    break
-                rows = [train_rows[i] for i in batch_idx]
-                batch = {k: v.to(device) for k, v in collate(rows, pad_id).items()}
-                with autocast:
-                    logits, h_source = model(batch["input_ids"], batch["attention_mask"])
-                losses = per_instance_loss(logits, batch["labels"], token_level=token_level)
-                record = {"step": state["step"], "epoch": state["epoch"]}
-                if iw:
-                    assert target_stream is not None
-                    tgt_idx, tgt = next(target_stream)
-                    model.eval()  # no dropout: the target pass must not touch the RNG stream
-                    with torch.no_grad(), autocast:
-                        h_target = model.first_token(
-                            tgt["input_ids"].to(device), tgt["attention_mask"].to(device)
-                        )
-                    model.train()
-                    if pool is not None:
-                        pool.update(h_target)
-                        scores = pool.scores(h_source)
-                    else:
-                        score = weighting.VARIANT_OF.get(method, method)
-                        scores = weighting.pairwise_scores(h_source, h_target, score)
-                    temperature = (
-                        settings.get("softmax_temperature", 0.05)
-                        if method == "cosine_softmax"
-                        else settings.get("temperature")
-                    )
-                    weights = weighting.normalise(scores.sum(dim=1), temperature)
-                    disp = weighting.dispersion(weights)
-                    record.update(disp)
-                    if logged_examples < settings.get("weights_log_batches", 0):
-                        write_line(
-                            examples_log,
-                            "weights_examples.jsonl",
-                            json.dumps(
-                                {
-                                    "step": state["step"],
-                                    "source_texts": [r.get("text", "") for r in rows],
-                                    "source_labels": [_label_text(r, task_group) for r in rows],
-                                    "target_texts": [
-                                        target_rows[i].get("text", "") for i in tgt_idx
-                                    ],
-                                    "pair_scores": scores.cpu().tolist(),
-                                    "weights": weights.cpu().tolist(),
-                                },
-                                ensure_ascii=False,
-                            ),
-                        )
-                        logged_examples += 1
-                        disp = {**disp, "logged": True}
-                    dispersion_history.append(disp)
-                else:
-                    weights = weighting.uniform_weights(len(rows), device=device)
-                loss = weighting.weighted_loss(losses, weights)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if settings.get("grad_clip"):
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"])
-                optimizer.step()
-                scheduler.step()
-                state["step"] += 1
-                seqs_seen += len(rows)
-                record["loss"] = float(loss.detach())
-                record["lr"] = scheduler.get_last_lr()[0]
-                write_line(train_log, "train_log.jsonl", json.dumps(record))
-                rate = seqs_seen / max(time.time() - started, 1e-9)
-                if progress is not None:
-                    progress.set_postfix(loss=f"{float(loss.detach()):.4f}", seq_s=f"{rate:.1f}")
-                    progress.update(1)
-                elif state["step"] % settings.get("log_every", 20) == 0:
-                    eta = (total_steps - state["step"]) * len(rows) / max(rate, 1e-9)
-                    log.info(
-                        "step %d/%d epoch %d loss %.4f %.1f seq/s eta %.0fs",
-                        state["step"],
-                        total_steps,
-                        state["epoch"],
-                        float(loss.detach()),
-                        rate,
-                        eta,
-                    )
-            # End of epoch: model selection on the source dev set, then a checkpoint.
-            dev_preds = predict(
-                model,
-                dev_rows,
-                batch_size=settings["eval_batch_size"],
-                pad_id=pad_id,
-                device=device,
-            )
-            dev_score = main_score(score_predictions(dev_rows, dev_preds, token_level=token_level))
-            state["dev_history"].append(dev_score)
-            # Training time summed over every process that worked on the cell (resumes too).
-            state["seconds"] = state.get("seconds", 0.0) + time.time() - mark
-            mark = time.time()
-            log.info("epoch %d source-dev score %.4f", state["epoch"], dev_score)
-            current = trainable_state_dict(model)
-            if dev_score > state["best_dev"] or not settings.get("select_on_dev", True):
-                state["best_dev"], state["best_epoch"] = dev_score, state["epoch"]
-                best_state = _cpu_copy(current)
-            state["epoch"] += 1
-            train_log.flush()
-            examples_log.flush()
-            # One atomic file holds everything resume needs, the best model included (unless
-            # it is this epoch's): a kill leaves the previous checkpoint or this one, no mix.
-            is_best = state["best_epoch"] == state["epoch"] - 1
-            _atomic_torch_save(
-                {
-                    "model": current,
-                    "best_model": None if is_best else best_state,
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "source_gen": source_gen.get_state(),
-                    "target_stream": target_stream.state_dict() if target_stream else None,
-                    "pool": pool.state_dict() if pool else None,
-                    "rng": _rng_state(),
-                    "state": state,
-                    "dispersion": dispersion_history,
-                    "log_lines": log_lines,
-                    "kept_token_ids": kept_ids,
-                },
-                ckpt_path,
-            )
-    if progress is not None:
-        progress.close()
-    if best_state is None:
-        raise RuntimeError(f"{out_dir}: training ended without a single epoch (epochs=0?)")
-    save_task_model(model, out_dir, spec, state=best_state, kept_token_ids=kept_ids)
-    summary = {
-        "cell": cell_info or {},
-        "method": method,
-        "seed": seed,
-        "steps": state["step"],
-        "epochs": state["epoch"],
-        "best_epoch": state["best_epoch"],
-        "source_dev_score": state["best_dev"],
-        "source_dev_history": state["dev_history"],
-        "n_train": len(train_rows),
-        "n_dev": len(dev_rows),
-        "n_target_pool": len(target_rows),
-        "vocab_rows": None if kept_ids is None else len(kept_ids),
-        "weight_dispersion": _summarise_dispersion(dispersion_history),
-        "seconds": state.get("seconds", 0.0),
-        "device": str(device),
-        "settings": settings,
-        "versions": library_versions(),
-    }
-    tmp = out_dir / "train.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2))
-    tmp.replace(out_dir / "train.json")
+    summary = summarise(method, seed, cell_info, progress, data, run, settings, device)
+    write_outputs(out_dir, run, progress, spec, summary)
     if not keep_checkpoint:
-        remove_checkpoint(out_dir, settings)
+        checkpoint.remove(out_dir, settings)
     return summary

@@ -55,7 +55,6 @@ def tune_plain(
                 f"{plan.manifest_of(features)}` and the same --configfile"
             )
     settings = plan.cell_train_settings(config, task, plan.PLAIN)
-    settings["dev_fraction"] = config["data"].get("dev_fraction", 0.1)
     if epochs:
         settings["epochs"] = epochs
     results = []

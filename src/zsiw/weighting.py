@@ -37,18 +37,51 @@ move further from uniform.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
-SCORES = ("cosine", "euclidean", "coral", "cosine_centred")
-POOL_SCORES = ("cosine_pool",)
-# Method names that are the paper's cosine score with one thing changed (see train.py):
-# softmax normalisation at a temperature, or mean-pooled instead of first-token vectors.
-VARIANT_OF = {"cosine_softmax": "cosine", "cosine_mean": "cosine"}
+
+def _cosine(src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+    src_n = torch.nn.functional.normalize(src, dim=1)
+    tgt_n = torch.nn.functional.normalize(tgt, dim=1)
+    return (src_n @ tgt_n.T + 1.0) / 2.0
+
+
+def _euclidean(src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+    return 1.0 / (1.0 + torch.cdist(src, tgt) / math.sqrt(src.shape[1]))
+
+
+def _cosine_centred(src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+    centre = torch.cat([src, tgt]).mean(dim=0, keepdim=True)
+    return _cosine(src - centre, tgt - centre)
+
+
+def _coral(src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+    dim = src.shape[1]
+    mu_t = tgt.mean(dim=0, keepdim=True)
+    x = src - mu_t
+    y = tgt - mu_t
+    x_sq = (x * x).sum(dim=1, keepdim=True)  # ||x_i||^2, (n_s, 1)
+    y_sq = (y * y).sum(dim=1, keepdim=True).T  # ||y_j||^2, (1, n_t)
+    frob_sq = x_sq**2 + y_sq**2 - 2.0 * (x @ y.T) ** 2
+    return 1.0 / (1.0 + frob_sq.clamp_min(0.0) / (4.0 * dim * dim))
+
+
+#: Scoring functions ``score(h_i, h_j)`` by name: float32 ``(n_s, d)``, ``(n_t, d)`` ->
+#: ``(n_s, n_t)``. A new one is a function here plus a `Method` in `METHODS`.
+SCORES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "cosine": _cosine,
+    "euclidean": _euclidean,
+    "coral": _coral,
+    "cosine_centred": _cosine_centred,
+}
 
 
 def pairwise_scores(source: torch.Tensor, target: torch.Tensor, method: str) -> torch.Tensor:
-    """Return the ``(n_source, n_target)`` matrix of ``score(h_i, h_j)``.
+    """Return the ``(n_source, n_target)`` matrix of ``score(h_i, h_j)`` (``method`` names a
+    scoring function of `SCORES`).
 
     Computed in float32 whatever the input precision: under bf16 autocast the cosine of
     nearly parallel vectors would otherwise round to the same value for every pair.
@@ -58,27 +91,80 @@ def pairwise_scores(source: torch.Tensor, target: torch.Tensor, method: str) -> 
             f"expected 2-D source/target representations of equal width, got "
             f"{tuple(source.shape)} and {tuple(target.shape)}"
         )
-    src = source.detach().float()
-    tgt = target.detach().float()
-    dim = src.shape[1]
-    if method == "cosine":
-        src_n = torch.nn.functional.normalize(src, dim=1)
-        tgt_n = torch.nn.functional.normalize(tgt, dim=1)
-        return (src_n @ tgt_n.T + 1.0) / 2.0
-    if method == "euclidean":
-        return 1.0 / (1.0 + torch.cdist(src, tgt) / math.sqrt(dim))
-    if method == "cosine_centred":
-        centre = torch.cat([src, tgt]).mean(dim=0, keepdim=True)
-        return pairwise_scores(src - centre, tgt - centre, "cosine")
-    if method == "coral":
-        mu_t = tgt.mean(dim=0, keepdim=True)
-        x = src - mu_t
-        y = tgt - mu_t
-        x_sq = (x * x).sum(dim=1, keepdim=True)  # ||x_i||^2, (n_s, 1)
-        y_sq = (y * y).sum(dim=1, keepdim=True).T  # ||y_j||^2, (1, n_t)
-        frob_sq = x_sq**2 + y_sq**2 - 2.0 * (x @ y.T) ** 2
-        return 1.0 / (1.0 + frob_sq.clamp_min(0.0) / (4.0 * dim * dim))
-    raise ValueError(f"unknown scoring function {method!r}; expected one of {SCORES}")
+    if method not in SCORES:
+        raise ValueError(f"unknown scoring function {method!r}; expected one of {tuple(SCORES)}")
+    return SCORES[method](source.detach().float(), target.detach().float())
+
+
+@dataclass(frozen=True)
+class Method:
+    """One IW method of the grid: how a batch's weights are made.
+
+    ``score`` names the scoring function; ``pooled`` scores against a running mean of the
+    target vectors (`TargetPool`) instead of the target batch; ``representation`` forces the
+    vectors the weights are computed from (``None``: the ``train.representation`` setting);
+    ``softmax`` normalises with a softmax at ``train.softmax_temperature`` instead of the
+    paper's plain sum to 1 (or ``train.temperature``); ``in_paper``: the paper names it.
+    """
+
+    name: str
+    score: str
+    pooled: bool = False
+    representation: str | None = None
+    softmax: bool = False
+    in_paper: bool = False
+
+
+#: Every IW method by name (plain fine-tuning is ``none`` and is not a method here). Adding
+#: one = an entry here (and its scoring function in `SCORES` if new) + its hand-computed test;
+#: ``tests/test_weighting.py`` checks that the params schema's ``method`` enum and the
+#: Snakemake wildcard (built from this dict) agree with it.
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("cosine", "cosine", in_paper=True),
+        Method("euclidean", "euclidean", in_paper=True),
+        Method("coral", "coral", in_paper=True),
+        Method("cosine_centred", "cosine_centred"),
+        Method("cosine_pool", "cosine", pooled=True),
+        Method("cosine_softmax", "cosine", softmax=True),
+        Method("cosine_mean", "cosine", representation="mean"),
+    )
+}
+
+
+def method_of(name: str) -> Method:
+    if name not in METHODS:
+        raise ValueError(f"unknown IW method {name!r}; expected one of {tuple(METHODS)}")
+    return METHODS[name]
+
+
+def batch_weights(
+    method: Method,
+    h_source: torch.Tensor,
+    h_target: torch.Tensor,
+    *,
+    pool: TargetPool | None = None,
+    temperature: float | None = None,
+    softmax_temperature: float = 0.05,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One batch's ``(scores, weights)`` for ``method``: the only place the weights of paper
+    Eq. 2 are made (the training loop, the benchmarks and the public API call it).
+
+    ``scores`` is the ``(n_source, n_target)`` matrix (``(n_source, 1)`` for a pooled method,
+    whose ``pool`` is updated with this target batch first); ``weights`` its row sums,
+    normalised to sum to 1.
+    """
+    if method.pooled:
+        if pool is None:
+            raise ValueError(f"method {method.name!r} needs a TargetPool")
+        pool.update(h_target)
+        scores = pool.scores(h_source)
+    else:
+        scores = pairwise_scores(h_source, h_target, method.score)
+    return scores, normalise(
+        scores.sum(dim=1), softmax_temperature if method.softmax else temperature
+    )
 
 
 def instance_weights(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from zsiw import plan
+from zsiw import plan, tasks, weighting
 
 validate(config, "../schemas/params.schema.yaml")
 
@@ -26,7 +26,7 @@ def run_file(name):
 wildcard_constraints:
     task=r"ote|mldoc|cls-[a-z]+",
     encoder=r"[^/]+",
-    method=r"none|cosine|euclidean|coral|cosine_centred|cosine_pool|cosine_softmax|cosine_mean",
+    method="|".join([plan.PLAIN, *weighting.METHODS]),
     sources=r"[a-z]{2}(\+[a-z]{2})*",
     target=r"[a-z]{2}|all",
     seed=r"\d+",
@@ -35,7 +35,7 @@ wildcard_constraints:
 
 
 def dataset_of(task):
-    return plan.DATASET_OF_GROUP[plan.task_group(task)]
+    return tasks.DATASET_OF_GROUP[plan.task_group(task)]
 
 
 # Directory outputs come with a small manifest next to them; downstream rules take the
@@ -146,12 +146,7 @@ def train_inputs(wc):
 
 
 def train_settings(wc):
-    settings = plan.cell_train_settings(config, wc.task, wc.method)
-    settings["dev_fraction"] = config["data"].get("dev_fraction", 0.1)
-    if wc.method != plan.PLAIN and config["data"].get("cls_unlabeled_pool"):
-        if plan.task_group(wc.task) == "cls":
-            settings["target_split"] = "unlabeled"
-    return json.dumps(settings, sort_keys=True)
+    return json.dumps(plan.cell_train_settings(config, wc.task, wc.method), sort_keys=True)
 
 
 def eval_features(wc):

@@ -41,10 +41,11 @@ rule tables:
         case_study=lambda wc, input: (
             f"--case-study {input.case_study[0]}" if input.case_study else ""
         ),
+        out_dir=lambda wc, output: str(Path(output[0]).parent),
     shell:
         "zsiw tables --rows {input.rows} --config {params.spec:q} {params.case_study}"
         " --significance {input.significance}"
-        " --out-dir results/tables > {log} 2>&1"
+        " --out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule report:
@@ -72,7 +73,8 @@ rule report:
         seed=config.get("report", {}).get("bootstrap_seed", 0),
     shell:
         "zsiw report --rows {input.rows} --resamples {params.resamples} --seed {params.seed}"
-        " --logs {input.logs} > {log} 2>&1"
+        " --out-dir $(dirname {output.scorecard}) --plots-dir $(dirname {output.plots[0]})"
+        " --figures-dir $(dirname {output.pdfs[0]}) --logs {input.logs} > {log} 2>&1"
 
 
 rule study_iw:

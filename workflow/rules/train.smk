@@ -16,7 +16,7 @@ rule train:
         metrics=run_file("metrics.json"),
         predictions=directory(run_file("predictions")),
     log:
-        "logs/train/{task}/{encoder}/{method}/{sources}-{target}/seed{seed}.log",
+        str(plan.train_log_path(CELL)),
     conda:
         "../envs/zsiw.yaml"
     threads: config["resources"]["train"].get("threads", 2)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from zsiw.data.errors import DataFormatError, load_xml
 
-LABELS = ("negative", "positive")
 STAT_KEYS = (
     "items",  # <item> elements in the file
     "kept",  # records returned

@@ -12,8 +12,8 @@ import ast
 from pathlib import Path
 
 from zsiw.data.errors import DataFormatError
+from zsiw.tasks import MLDOC_LABELS as LABELS
 
-LABELS = ("CCAT", "ECAT", "GCAT", "MCAT")
 _LABEL_MAP = {**{name: name for name in LABELS}, **{name[0]: name for name in LABELS}}
 MLDOC_LANGUAGES = {
     "en": "english",

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zsiw.data import cls, mldoc, semeval
+from zsiw.tasks import CLS_DOMAINS, LABEL_NAMES, TAG_NAMES
+from zsiw.tasks import TASK_GROUPS as TASKS
 
 if TYPE_CHECKING:
     from datasets import Features
@@ -23,8 +25,6 @@ if TYPE_CHECKING:
 #: split -> [(file, parser keyword arguments)]
 SplitFiles = dict[str, list[tuple[Path, dict]]]
 
-TASKS = ("ote", "cls", "mldoc")
-CLS_DOMAINS = ("books", "dvd", "music")
 #: Webis-CLS-10 stores Japanese under ``jp``.
 CLS_DIR_CODES = {"ja": "jp"}
 
@@ -41,10 +41,10 @@ def features(task: str) -> Features:
                 "words": Sequence(Value("string")),
                 "starts": Sequence(Value("int32")),
                 "ends": Sequence(Value("int32")),
-                "tags": Sequence(ClassLabel(names=list(semeval.TAG_NAMES))),
+                "tags": Sequence(ClassLabel(names=list(TAG_NAMES))),
             }
         )
-    names = list(cls.LABELS) if task == "cls" else list(mldoc.LABELS)
+    names = list(LABEL_NAMES[task])
     return Features({**base, "label": ClassLabel(names=names)})
 
 
@@ -78,7 +78,7 @@ def _parse(task: str, path: Path, kwargs: dict) -> tuple[list[dict], dict]:
 def _summary(task: str, rows: list[dict]) -> dict:
     if task == "ote":
         tags = Counter(t for r in rows for t in r["tags"])
-        return {"rows": len(rows), "tags": {t: tags[t] for t in semeval.TAG_NAMES}}
+        return {"rows": len(rows), "tags": {t: tags[t] for t in TAG_NAMES}}
     labels = Counter("unlabeled" if r["label"] is None else r["label"] for r in rows)
     return {"rows": len(rows), "labels": dict(sorted(labels.items()))}
 
@@ -140,7 +140,7 @@ def prepare_dataset(
         for r in rows:
             row = {**r, "lang": lang}
             if task == "ote":
-                row["tags"] = [semeval.TAG_NAMES.index(t) for t in r["tags"]]
+                row["tags"] = [TAG_NAMES.index(t) for t in r["tags"]]
             elif r["label"] is None:
                 row["label"] = -1
             for name in feats:

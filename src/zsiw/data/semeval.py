@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 #: character offsets, is deterministic and language independent, and puts a boundary at every
 #: space and punctuation mark, where SemEval target boundaries almost always fall.
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
-TAG_NAMES = ("O", "B", "I")
 STAT_KEYS = (
     "sentences",  # every <sentence>, including empty-text and OutOfScope ones
     "sentences_kept",  # sentences returned as records

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from zsiw.plan import IW_ONLY_SETTINGS, PLAIN, Cell
+from zsiw.plan import PLAIN, Cell
 from zsiw.report.tables import latex_escape, multi_source_mask
+from zsiw.settings import IW_ONLY as IW_ONLY_SETTINGS
 from zsiw.significance import compare_runs
 from zsiw.stats import load_rows
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from zsiw.paper import canonical_encoder, load_paper_results, paper_baselines, paper_value
+from zsiw.tasks import CLS_DOMAINS
 
 __all__ = [
     "DECIMALS",
@@ -32,8 +33,6 @@ __all__ = [
 
 #: Decimals per task group, as the paper prints them.
 DECIMALS: dict[str, int] = {"ote": 3, "mldoc": 4, "cls": 4}
-#: The paper's CLS domains, in its column order.
-CLS_DOMAINS: tuple[str, ...] = ("books", "dvd", "music")
 MISSING = "--"
 
 _TASK_TITLES = {
