@@ -210,6 +210,20 @@ def cls_review(lang: str, domain: str, n: int, rng: random.Random) -> str:
     return head + sep.join(items) + sep + "</items>"
 
 
+def demo_reviews(lang: str, n: int, *, seed: int = 0, domain: str = "books") -> list[dict]:
+    """``n`` balanced synthetic reviews ``{"text", "label"}`` (1 = positive) in ``lang``: small
+    labelled data for examples (``examples/iw_trainer.py``) without any corpus."""
+    _check("cls", (lang,), CLS)
+    rng = _rng(seed, "examples", lang, domain)
+    out = []
+    for i in range(n):
+        positive = i % 2 == 0
+        summary, text = _review(CLS[lang], domain, positive, rng)
+        out.append({"text": f"{summary}. {text}", "label": int(positive)})
+    rng.shuffle(out)
+    return out
+
+
 # --------------------------------------------------------------------------- MLDoc
 def mldoc_lines(lang: str, n: int, rng: random.Random) -> str:
     """``n`` balanced ``LABEL<TAB>b'...'`` lines, written as MLDoc's script does under Python 3."""
