@@ -90,7 +90,9 @@ if _plan and _argv and _argv[0].endswith("zsiw") and "train" in _argv and "--see
 """
 
 
-def make_project(root: Path) -> Path:
+def make_project(root: Path, config: dict | None = None) -> Path:
+    """A copy of the workflow under ``root`` with ``config`` (default: this test's) applied
+    to params.yaml."""
     from snakemake.utils import update_config
 
     root.mkdir(parents=True)
@@ -99,7 +101,7 @@ def make_project(root: Path) -> Path:
     shutil.copytree(REPO / "workflow", root / "workflow", ignore=ignore, symlinks=True)
     (root / "profiles").symlink_to("workflow/profiles")
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    update_config(params, CONFIG)
+    update_config(params, CONFIG if config is None else config)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return root
 

@@ -1,5 +1,6 @@
 """The Snakemake workflow: schema validation and the planned DAG (dry runs, no training)."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -52,7 +53,14 @@ def job_counts(*args):
 def test_dry_run_plans_every_paper_cell(tmp_path):
     shutil.copy(REPO / "params.yaml", tmp_path)
     counts, log = job_counts(
-        "--resources", "gpu=2", "--directory", str(tmp_path), "--snakefile", str(REPO / "Snakefile")
+        "--resources",
+        "gpu=2",
+        "--directory",
+        str(tmp_path),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--config",
+        "preflight=False",  # no data here: plan the grid only
     )
     # (14 + 16 + 3 x 8) paper cells + 16 ablation cells, x 3 seeds
     assert counts["train"] == 210  # one job per cell: it trains and then tests the cell
@@ -93,3 +101,44 @@ def test_bad_configfile_fails_before_any_job(tmp_path):
     )
     assert out.returncode != 0
     assert "lr" in out.stderr + out.stdout
+
+
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
+def test_missing_data_and_encoders_stop_the_dry_run_with_one_message(tmp_path):
+    """Issue 20: the paper run on a machine without its data fails before any job, fast,
+    naming every data set, where it is expected and the docs that say how to get it."""
+    import time
+
+    shutil.copy(REPO / "params.yaml", tmp_path)
+    start = time.monotonic()
+    out = subprocess.run(
+        [
+            "snakemake",
+            "-n",
+            "--cores",
+            "8",
+            "--resources",
+            "gpu=2",
+            "--directory",
+            str(tmp_path),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    elapsed = time.monotonic() - start
+    text = out.stderr + out.stdout
+    assert out.returncode != 0
+    for name, path in (
+        ("SemEval-2016", "data/external/semeval2016"),
+        ("Webis-CLS-10", "data/external/webis-cls-10"),
+        ("MLDoc", "data/external/mldoc"),
+    ):
+        assert re.search(rf"{name}[^\n]*expected at {path}[^\n]*docs/data\.md", text), name
+    assert "encoder xlm-roberta-base" in text and "encoder bert-base-multilingual-cased" in text
+    assert "5 input(s)" in text and "Job stats" not in text  # nothing was planned
+    assert elapsed < 60  # the acceptance asks < 30 s; this is the outer bound for a busy CI

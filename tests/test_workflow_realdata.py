@@ -52,7 +52,8 @@ def snakemake(workdir: Path, *args: str) -> str:
 def write_config(workdir: Path, webis: Path) -> None:
     cfg = {
         "encoders": ["zsiw-test/tiny-xlmr"],
-        "tasks": {"mldoc": {"enabled": False}},
+        # multi-source cells would use params.yaml's XLM-R, which the preflight wants present
+        "tasks": {"mldoc": {"enabled": False}, "ote": {"multi_source": {"enabled": False}}},
         "data": {
             "mode": "real",
             "sources": {

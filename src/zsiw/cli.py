@@ -259,6 +259,19 @@ def cmd_compare(args: argparse.Namespace) -> None:
     logging.info("wrote %s", out)
 
 
+def cmd_plan(args: argparse.Namespace) -> None:
+    """The grid of the params: jobs per table, and with --cost their estimated GPU time."""
+    from zsiw.cost import cost_text, estimate
+    from zsiw.tune import load_config
+
+    config = load_config(Path(args.params), [Path(p) for p in args.configfile])
+    if args.cost:
+        print(cost_text(config, tflops=args.tflops, job_overhead_s=args.job_overhead), end="")
+    else:
+        for row in estimate(config):
+            print(f"{row.table:28s} {row.jobs:5d} jobs")
+
+
 def cmd_param_docs(args: argparse.Namespace) -> None:
     from zsiw.paramdoc import write
 
@@ -383,6 +396,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="results/geometry")
     p.set_defaults(func=cmd_geometry)
+
+    p = sub.add_parser("plan", help="the grid's jobs per table (--cost: estimated GPU-hours)")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--configfile", nargs="*", default=[], help="presets layered on params")
+    p.add_argument("--cost", action="store_true", help="estimate GPU-hours per table")
+    p.add_argument("--tflops", type=float, default=40.0, help="assumed achieved TFLOP/s")
+    p.add_argument("--job-overhead", type=float, default=60.0, help="start-up s per job")
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("tune", help="choose the learning rate on the source dev set only")
     p.add_argument("--params", default="params.yaml")

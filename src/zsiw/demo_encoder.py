@@ -484,3 +484,97 @@ def _dist_version(dist: str) -> str:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
+TINY_BERT_NAME = "zsiw-test/tiny-bert"
+
+
+def _demo_corpus() -> list[str]:
+    """Every sentence the demo lexicons can produce pieces of, in all demo languages: the
+    texts a tiny WordPiece vocabulary is learnt from (deterministic, no download)."""
+    import random
+
+    from zsiw.data import demo
+    from zsiw.data.demo_lexicon import CLS, MLDOC, OTE
+
+    rng = random.Random(0)
+    texts = []
+    for lex in OTE.values():
+        texts += [demo._ote_sentence(lex, rng)[0] for _ in range(300)]
+        texts += [" ".join(t[0] for t in lex["targets"])]
+    for lang in CLS:
+        texts += [r["text"] for r in demo.demo_reviews(lang, 200, seed=0)]
+    for lang in MLDOC:
+        texts += [line.split("\t", 1)[1] for line in demo.mldoc_lines(lang, 80, rng).splitlines()]
+    return texts
+
+
+def materialise_tiny_bert_encoder(
+    out_dir: str | Path, *, seed: int = 0, vocab_size: int = 3000, force: bool = False
+) -> Path:
+    """Write a tiny random ``BertModel`` with a real cased WordPiece tokenizer to ``out_dir``.
+
+    The mBERT path offline (``zsiw-test/tiny-bert``): BERT architecture (absolute positions
+    from 0, token type ids, ``[CLS]``/``[SEP]``/``[PAD]`` = 0), and a WordPiece vocabulary with
+    ``##`` continuation pieces learnt from the demo data of every language, cased and
+    accent-preserving like ``bert-base-multilingual-cased``. Deterministic in ``seed``.
+    """
+    import torch
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers.trainers import WordPieceTrainer
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+    def write(tmp: Path) -> None:
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece(prefix="##")
+        trainer = WordPieceTrainer(
+            vocab_size=vocab_size, special_tokens=specials, continuing_subword_prefix="##"
+        )
+        tok.train_from_iterator(_demo_corpus(), trainer=trainer)
+        cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]",
+            pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+        )
+        fast = PreTrainedTokenizerFast(
+            tokenizer_object=tok,
+            unk_token="[UNK]",
+            sep_token="[SEP]",
+            pad_token="[PAD]",
+            cls_token="[CLS]",
+            mask_token="[MASK]",
+            model_max_length=_MAX_LENGTH,
+        )
+        fast.save_pretrained(tmp)
+        names = ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+        _write_json(
+            tmp / "special_tokens_map.json",
+            dict(zip(names, ["[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"])),
+        )
+        config = BertConfig(
+            vocab_size=tok.get_vocab_size(),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=_MAX_LENGTH,
+            type_vocab_size=2,
+            pad_token_id=tok.token_to_id("[PAD]"),
+        )
+        with torch.random.fork_rng(devices=[]):  # leave the caller's RNG untouched
+            torch.manual_seed(seed)
+            model = BertModel(config, add_pooling_layer=False)
+        model.save_pretrained(tmp)
+
+    stamp = {
+        "format_version": _FORMAT_VERSION,
+        "name": "zsiw-tiny-bert-random",
+        "seed": seed,
+        "vocab_size": vocab_size,
+    }
+    return _materialise(Path(out_dir), force, stamp, write)

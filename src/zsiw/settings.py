@@ -46,6 +46,7 @@ class TrainSettings:
     weights_log_batches: int = 3
     log_every: int = 20
     device: str = "auto"
+    precision: str = "auto"
     threads: int = 2
     keep_checkpoint: bool = False
     # from the `data` block, not `train` (see DATA_FIELDS)

@@ -228,7 +228,7 @@ def iw_weights(
     draws no random numbers: an IW run and a plain run with the same seed see the same
     dropout masks (a paired comparison)."""
     model.eval()
-    with torch.no_grad(), autocast(device):
+    with torch.no_grad(), autocast(device, settings.precision):
         h_target = model.first_token(
             target["input_ids"].to(device), target["attention_mask"].to(device)
         )
@@ -258,7 +258,7 @@ def train_step(
     """Paper Eq. 2 for one batch: forward, weights (uniform when ``method`` is None),
     ``sum_i w_i loss_i``, backward, clip, AdamW step, schedule step. ``batch`` is on
     ``device``; the benchmarks time this same function."""
-    with autocast(device):
+    with autocast(device, settings.precision):
         logits, h_source = model(batch["input_ids"], batch["attention_mask"])
     losses = per_instance_loss(logits, batch["labels"], token_level=model.token_level)
     scores = None

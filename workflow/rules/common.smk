@@ -7,9 +7,13 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from zsiw import plan, tasks, weighting
+from zsiw import plan, preflight, tasks, weighting
 
 validate(config, "../schemas/params.schema.yaml")
+
+# Every data set and encoder the grid needs, checked once before any job (not inside jobs).
+if workflow.is_main_process and config.get("preflight", True):
+    preflight.check(config)
 
 for _enc in config["encoders"]:
     if "--" in _enc:
