@@ -347,3 +347,112 @@ def test_reduced_grid_runs_on_slurm_with_gpu_requests(local_slurm, tmp_path):
             assert gpu is None, (jobid, rule, info)
         if rule == "train":  # resources.train.threads of the test config
             assert re.search(r"\bCPUs/Task=2\b", info), (jobid, rule, info)
+
+
+REQUEUE_CONFIG = {
+    **TEST_CONFIG,
+    "methods": ["cosine"],
+    "tasks": {
+        **TEST_CONFIG["tasks"],
+        # long enough (several epochs of a few seconds) to requeue the job after a checkpoint
+        "ote": {**TEST_CONFIG["tasks"]["ote"], "train": {"max_length": 32, "epochs": 6}},
+    },
+    "data": {"demo_train": 64, "demo_test": 8},
+    "train": {**TEST_CONFIG["train"], "log_every": 1},
+}
+REQUEUE_CELL = "results/runs/ote/zsiw-test--tiny-xlmr/cosine/en-es/seed1"
+
+
+def _outcome(run: Path) -> dict:
+    import json
+
+    train = json.loads((run / "train.json").read_text())
+    return {
+        "metrics": json.loads((run / "metrics.json").read_text()),
+        "dev": train["source_dev_history"],
+        "steps": train["steps"],
+        "predictions": (run / "predictions/es.jsonl").read_text(),
+    }
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+def test_a_requeued_train_job_resumes_and_ends_like_an_uninterrupted_run(local_slurm, tmp_path):
+    """Issue 20: SLURM requeues a train job mid-run (`scontrol requeue`, as preemption does);
+    the same job id starts again, `zsiw train` resumes from its checkpoint, and the cell ends
+    with the metrics of a run that was never interrupted."""
+    env = clean_env()
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["SBATCH_PARTITION"] = env["ZSIW_SLURM_GPU_PARTITION"] = "debug"
+    env["ZSIW_NO_PROGRESS"] = "1"
+    cfg = tmp_path / "requeue.yaml"
+    cfg.write_text(yaml.safe_dump(REQUEUE_CONFIG, sort_keys=False))
+    target = f"{REQUEUE_CELL}/metrics.json"
+    common = ["--snakefile", str(REPO / "Snakefile"), "--configfile"]
+    common += [str(REPO / "config/demo.yaml"), str(cfg)]
+
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    shutil.copy(REPO / "params.yaml", reference)
+    done = _run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            target,
+            "--cores",
+            "2",
+            *common,
+            "--directory",
+            str(reference),
+        ],
+        cwd=reference,
+        env=env,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(REPO / "params.yaml", work)
+    proc = subprocess.Popen(
+        [
+            "timeout",
+            "-k",
+            "10",
+            "900",
+            sys.executable,
+            "-m",
+            "snakemake",
+            target,
+            "--workflow-profile",
+            str(PROFILE),
+            *LOCAL_CLUSTER_ARGS,
+            *common,
+            "--directory",
+            str(work),
+        ],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    checkpoint, requeued = work / REQUEUE_CELL / "checkpoint.pt", None
+    deadline = time.monotonic() + 600
+    while proc.poll() is None and time.monotonic() < deadline and requeued is None:
+        if checkpoint.exists():
+            queue = _run(["squeue", "-h", "-o", "%i %k"], timeout=30).stdout
+            ids = [line.split()[0] for line in queue.splitlines() if "rule_train" in line]
+            if ids:
+                assert _run(["scontrol", "requeue", ids[0]], timeout=30).returncode == 0
+                requeued = ids[0]
+        time.sleep(0.2)
+    log, _ = proc.communicate(timeout=900)
+    (tmp_path / "snakemake.log").write_text(log)
+    assert requeued, "no train job was seen with a checkpoint\n" + log[-3000:]
+    assert proc.returncode == 0, log[-6000:]
+    assert re.search(r"\bRestarts=1\b", scontrol_job(requeued)), scontrol_job(requeued)
+    job_log = (work / "logs/train/ote/zsiw-test--tiny-xlmr/cosine/en-es/seed1.log").read_text()
+    assert "resumed from" in job_log
+    assert _outcome(work / REQUEUE_CELL) == _outcome(reference / REQUEUE_CELL)
