@@ -194,7 +194,7 @@ def test_killed_jobs_resume_on_the_first_rerun_and_match_an_uninterrupted_run(tm
     assert first.returncode != 0
     for cell in CELLS:  # every job failed, its outputs were removed, its checkpoint kept
         assert not (project / cell / "metrics.json").exists(), cell
-        assert not (project / cell / "model.safetensors").exists(), cell
+        assert not (project / cell / "train.json").exists(), cell
         assert (project / cell / "checkpoint.pt").exists(), cell
 
     again = subprocess.run(

@@ -113,6 +113,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     )
     eval_features = _lang_paths(args.eval_features or [], "--eval-features")
     requested = TrainSettings.from_dict(args.settings, where="--settings")
+    _ensure_encoder(args.encoder, Path(args.model))
     # A finished cell without its test results must not look finished: metrics.json goes
     # first and is rewritten last.
     (Path(args.out) / "metrics.json").unlink(missing_ok=True)
@@ -148,6 +149,24 @@ def cmd_train(args: argparse.Namespace) -> None:
                 ),
             )
             checkpoint.remove(Path(args.out), settings)
+
+
+def _ensure_encoder(slug: str, model_dir: Path) -> None:
+    """A clone that pulled results but not the encoder copies (docs/dvc.md) rebuilds a
+    locally built encoder on first need; a hub encoder must be fetched by `encoders_all`."""
+    from zsiw.models import DEMO_PREFIX, TEST_PREFIX, fetch_encoder
+    from zsiw.plan import encoder_name
+
+    if (model_dir / "config.json").exists():
+        return
+    name = encoder_name(slug)
+    if not name.startswith((DEMO_PREFIX, TEST_PREFIX)):
+        raise FileNotFoundError(
+            f"encoder copy {model_dir} is missing; run `snakemake --cores 1 encoders_all "
+            f"--forcerun fetch_encoder` on a machine with network"
+        )
+    logging.info("rebuilding the missing local encoder %s in %s", name, model_dir)
+    fetch_encoder(name, model_dir)
 
 
 def _log_scores(run: str, summary: dict) -> None:

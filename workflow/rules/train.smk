@@ -8,9 +8,11 @@ rule train:
         # after training (the imports and the base model, most of a small job's time, are
         # paid once).
         train_inputs,
+    # The trained model (model.safetensors, model_spec.json) is written beside these but not
+    # declared: nothing downstream reads it, and a clone that pulled the results without the
+    # models (DVC, docs/dvc.md) must not retrain the cells to get them back.
     output:
         summary=run_file("train.json"),
-        model=run_file("model.safetensors"),
         log=run_file("train_log.jsonl"),
         weights=run_file("weights_examples.jsonl"),
         metrics=run_file("metrics.json"),

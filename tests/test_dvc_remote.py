@@ -1,0 +1,113 @@
+"""Sharing results through a DVC remote (issue 21): push once, pull in a fresh clone, retrain
+nothing; then one changed parameter, pushed and pulled again.
+
+The tiny project of tests/test_workflow_run.py is built in clone A with a local directory as
+its DVC remote; clone B is a `git clone` of A that only pulls.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from test_workflow_run import REPO, TINY, planned, run, set_param, stages_run
+
+pytestmark = [
+    pytest.mark.workflow,
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH"),
+    pytest.mark.skipif(shutil.which("dvc") is None, reason="dvc not on PATH (pip install .[dvc])"),
+]
+
+SHARED = [
+    "results/metrics/summary.json",
+    "results/metrics/per_seed.csv",
+    "results/tables/table1.tex",
+    "results/tables/table3.tex",
+    "results/report/scorecard.md",
+]
+
+
+def get_results(clone: Path) -> None:
+    """What a collaborator runs (docs/dvc.md): pull, then mark the pulled results up to date
+    for Snakemake (a fresh clone has no Snakemake metadata, and checkout order sets mtimes)."""
+    run(clone, "dvc", "pull", "-q")
+    run(clone, "snakemake", "--touch", "--cores", "1")
+
+
+@pytest.fixture(scope="module")
+def clones(tmp_path_factory):
+    from snakemake.utils import update_config
+
+    root = tmp_path_factory.mktemp("dvc-remote")
+    a = root / "a"
+    a.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("Snakefile", "dvc.yaml", ".dvcignore", ".gitignore"):
+        shutil.copy(REPO / name, a)
+    for name in ("workflow", "src"):
+        shutil.copytree(REPO / name, a / name, ignore=ignore, symlinks=True)
+    (a / "profiles").symlink_to("workflow/profiles")
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    update_config(params, TINY)
+    (a / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(a, "git", "init", "-q")
+    run(a, "dvc", "init", "-q")
+    run(a, "dvc", "remote", "add", "-d", "shared", str(root / "remote"))
+    run(a, "git", "add", "-A")
+    run(a, "git", "commit", "-qm", "tiny project")
+    run(a, "dvc", "repro")
+    run(a, "git", "add", "-A")
+    run(a, "git", "commit", "-qm", "results")
+    run(a, "dvc", "push", "-q")
+    b = root / "b"
+    run(root, "git", "clone", "-q", str(a), str(b))
+    get_results(b)
+    return a, b
+
+
+def test_a_fresh_clone_pulls_the_results_and_plans_no_training(clones):
+    a, b = clones
+    for path in SHARED:
+        assert (b / path).read_bytes() == (a / path).read_bytes(), path
+    metrics = sorted(p.relative_to(b) for p in (b / "results/runs").rglob("metrics.json"))
+    assert len(metrics) == 4 and all((b / m.parent / "predictions").is_dir() for m in metrics)
+    assert list((b / "logs/train").rglob("*.log"))  # the job logs came along
+    # the models and the raw benchmark files stayed out of the remote (the default switch)
+    assert not list((b / "results/runs").rglob("model.safetensors"))
+    assert not (b / "data/raw").exists()
+    dry = run(b, "snakemake", "-n", "--cores", "2")
+    assert "Nothing to be done" in dry and "train" not in planned(dry)
+    assert "up to date" in run(b, "dvc", "status")
+    assert stages_run(run(b, "dvc", "repro")) == {}
+
+
+def test_a_changed_parameter_travels_through_the_remote(clones):
+    a, b = clones
+    cell = "results/runs/cls-books/zsiw-test--tiny-xlmr/none/en-all/seed1/train.json"
+    before = json.loads((b / cell).read_text())
+    set_param(a, "tasks.cls.train.epochs", 2)
+    assert set(stages_run(run(a, "dvc", "repro"))) == {"experiments", "report"}
+    run(a, "git", "add", "-A")
+    run(a, "git", "commit", "-qm", "cls: 2 epochs")
+    run(a, "dvc", "push", "-q")
+    run(b, "git", "pull", "-q")
+    get_results(b)
+    for path in SHARED:
+        assert (b / path).read_bytes() == (a / path).read_bytes(), path
+    after = json.loads((b / cell).read_text())
+    assert (b / cell).read_bytes() == (a / cell).read_bytes()
+    assert (before["epochs"], after["epochs"]) == (1, 2)  # the retrained cell came across
+    assert "Nothing to be done" in run(b, "snakemake", "-n", "--cores", "2")
+    # history: both commits' metrics and plots are readable in the clone
+    run(b, "dvc", "fetch", "-q", "--all-commits")
+    diff = json.loads(run(b, "dvc", "metrics", "diff", "HEAD~1", "--all", "--json", json_out=True))[
+        "results/metrics/summary.json"
+    ]
+    summary = json.loads((b / "results/metrics/summary.json").read_text())
+    assert len(diff) == 3 * len(summary)  # mean, std, n_seeds of every cell, from both commits
+    assert all(v["old"] is not None and v["new"] is not None for v in diff.values())
+    run(b, "dvc", "plots", "diff", "HEAD~1", "-o", str(b / "plots-diff"))
+    assert "iw_vs_plain_cls.png" in (b / "plots-diff/index.html").read_text()
