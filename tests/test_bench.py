@@ -71,10 +71,20 @@ def test_quick_bench_on_the_tiny_encoder_writes_every_figure(tiny_encoder, tmp_p
     iw = report["iw_overhead"]
     assert set(iw["ratio_to_none"]) == {"none", "cosine", "euclidean", "coral"}
     assert iw["ratio_to_none"]["none"] == 1.0 and iw["floor_ratio"] > 1.0
-    assert (
-        report["loop_vs_reference"]["padding_reference"]
-        > report["loop_vs_reference"]["padding_ours"]
-    )
+    loops = report["loops"]
+    assert set(loops) >= {
+        "Trainer (defaults)",
+        "Trainer (group_by_length)",
+        "zsiw loop",
+        "zsiw loop + IW",
+        "padded to max_length",
+        "roof_gflop_s",
+    }
+    padded, ours = loops["padded to max_length"], loops["zsiw loop"]
+    assert padded["computed_per_real_token"] > ours["computed_per_real_token"] >= 1.0
+    assert loops["Trainer (defaults)"]["vs_trainer_defaults"] == 1.0
+    assert loops["zsiw loop + IW"]["gflop_per_epoch"] > ours["gflop_per_epoch"]  # target pass
+    assert 0 < ours["utilisation"] < 1 and loops["roof_gflop_s"] > 0
     assert {"ote", "mldoc", "cls"} <= set(report["cost_model"])
     for group, hours in report["cost_model_spread"].items():
         assert hours["min"] <= hours["median"] == report["cost_model"][group]["hours"]
@@ -86,4 +96,28 @@ def test_quick_bench_on_the_tiny_encoder_writes_every_figure(tiny_encoder, tmp_p
         assert 0 < step["min"] <= step["median"] <= step["max"] <= mem[m]["process"]
         spread_ = iw["ratio_spread"][m]
         assert spread_["min"] <= spread_["median"] <= spread_["max"]
-    assert report["loop_vs_reference"]["ratio_spread"]["min"] > 0
+    emb = report["embedding_update"]
+    params = emb["trained_parameters"]
+    assert params["whole"] > params["pruned"] > params["frozen"]
+    assert emb["vocab_rows"]["pruned"] < emb["vocab_rows"]["whole"]
+
+
+def test_flop_fit_reproduces_the_counter_on_an_unseen_shape(tiny_encoder):
+    """FLOPs = a*B*T + b*B*T^2 + c*B, fitted on three shapes, is exact on a fourth."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from zsiw.batching import collate
+    from zsiw.bench import _flops, flop_fit
+    from zsiw.models import build_model
+
+    model = build_model(tiny_encoder, 2, token_level=False)
+    cpu = torch.device("cpu")
+    coef = flop_fit(model, cpu, backward=True, pad=1)
+    batch = collate([{"input_ids": [0] + [9] * 35 + [2], "labels": 1}] * 5, 1)
+    with FlopCounterMode(display=False) as counter:
+        logits, _ = model(batch["input_ids"], batch["attention_mask"])
+        logits.sum().backward()
+    assert _flops(coef, [(5, 37)]) == pytest.approx(counter.get_total_flops(), rel=1e-9)
+    forward = flop_fit(model, cpu, backward=False, pad=1)
+    assert 2.5 < _flops(coef, [(5, 37)]) / _flops(forward, [(5, 37)]) < 3.5  # bwd ~ 2 x fwd

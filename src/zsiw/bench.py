@@ -7,6 +7,7 @@ machine drift while ratios measured together hold. Nothing here is a test.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -21,7 +22,7 @@ from typing import Any
 import torch
 
 from zsiw import vocab, weighting
-from zsiw.batching import collate, length_grouped_batches
+from zsiw.batching import TargetStream, collate, length_grouped_batches
 from zsiw.gpu import autocast, resolve_device
 from zsiw.models import build_model
 from zsiw.settings import TrainSettings
@@ -202,7 +203,74 @@ def length_distribution(features_dir: Path | None, n: int, max_length: int) -> l
     return [int(min(max(4, x), max_length)) for x in raw.tolist()]
 
 
-def bench_loop_vs_reference(
+def flop_fit(model: Any, device: torch.device, *, backward: bool, pad: int) -> list[float]:
+    """Coefficients ``(a, b, c)`` with FLOPs = a*B*T + b*B*T^2 + c*B for a batch of ``B``
+    sequences of ``T`` tokens: one training step (forward + backward) or one forward pass.
+
+    FLOPs are what ``torch.utils.flop_counter`` counts (matrix products and attention, forward
+    and backward), on three batch shapes; every layer costs a multiple of B*T (linear layers),
+    B*T^2 (attention) or B (a head on the first token), so three shapes fit it exactly."""
+    import numpy as np
+    from torch.utils.flop_counter import FlopCounterMode
+
+    shapes = [(2, 8), (4, 16), (3, 24)]
+    counts = []
+    for n, length in shapes:
+        rows = [{"input_ids": [0] + [7] * (length - 2) + [2], "labels": 0}] * n
+        batch = {k: v.to(device) for k, v in collate(rows, pad).items()}
+        with FlopCounterMode(display=False) as counter:
+            if backward:
+                model.train()
+                logits, _ = model(batch["input_ids"], batch["attention_mask"])
+                logits.float().sum().backward()
+                model.zero_grad(set_to_none=True)
+            else:  # the target pass; counted in train mode, where the counter sees attention
+                model.train()
+                with torch.no_grad():
+                    model.first_token(batch["input_ids"], batch["attention_mask"])
+        counts.append(counter.get_total_flops())
+    matrix = np.array([[n * t, n * t * t, n] for n, t in shapes], dtype=float)
+    return np.linalg.solve(matrix, np.array(counts, dtype=float)).tolist()
+
+
+def _flops(coef: list[float], shapes: list[tuple[int, int]]) -> float:
+    return sum(coef[0] * n * t + coef[1] * n * t * t + coef[2] * n for n, t in shapes)
+
+
+def matmul_roof(device: torch.device, reps: int = 3) -> float:
+    """GFLOP/s of a large matrix product on this device and thread count: fp32 2048^2 on a
+    CPU, bf16 8192^2 on CUDA. The best of ``reps``: what the hardware does at its easiest."""
+    n, dtype = (2048, torch.float32) if device.type == "cpu" else (8192, torch.bfloat16)
+    x = torch.randn(n, n, device=device, dtype=dtype)
+    y = torch.randn(n, n, device=device, dtype=dtype)
+    best = math.inf
+    for _ in range(reps + 1):
+        _sync(device)
+        t0 = time.perf_counter()
+        x @ y
+        _sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+class _ForTrainer(torch.nn.Module):
+    """The benchmarked model as `transformers.Trainer` expects one: the loss from labels."""
+
+    def __init__(self, model: Any):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: Any, attention_mask: Any, labels: Any = None) -> dict:
+        logits, _ = self.model(input_ids, attention_mask)
+        loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+        return {"loss": loss, "logits": logits}
+
+
+LOOPS = ("Trainer (defaults)", "Trainer (group_by_length)", "zsiw loop", "zsiw loop + IW")
+PADDED = "padded to max_length"
+
+
+def bench_loops(
     model_dir: Path,
     lengths: list[int],
     *,
@@ -213,45 +281,145 @@ def bench_loop_vs_reference(
     num_layers: int | None = None,
     freeze_embeddings: bool = False,
 ) -> dict:
-    """Sequences/s of our batching (length-grouped, dynamic padding) against the reference
-    Hugging Face example loop (random order, every batch padded to ``max_length``), on the
-    same model, rows and batch size."""
+    """One epoch over the same rows, same model, batch size and seed, interleaved per round:
+    `transformers.Trainer` with its defaults (random order, `DataCollatorWithPadding`: each
+    batch padded to its longest row), the Trainer with ``group_by_length=True``, our loop
+    (length-grouped batches, dynamic padding), our loop with IW, and, as a labelled extra
+    row, our loop with every batch padded to ``max_length`` (the HF example scripts'
+    ``--pad_to_max_length``). Sequences/s, tokens computed / real tokens and achieved
+    GFLOP/s (with its share of the measured matmul roof) for each."""
+    import tempfile
+
+    from datasets import Dataset
+    from transformers import (
+        DataCollatorWithPadding,
+        PreTrainedTokenizerFast,
+        Trainer,
+        TrainingArguments,
+    )
+    from transformers.trainer_callback import PrinterCallback
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
     model, optimizer, pad = _model_and_optimizer(model_dir, device, num_layers, freeze_embeddings)
+    train_coef = flop_fit(model, device, backward=True, pad=pad)
+    target_coef = flop_fit(model, device, backward=False, pad=pad)
     g = torch.Generator().manual_seed(0)
     rows: list[dict[str, Any]] = [
         {"input_ids": torch.randint(5, 5000, (n,), generator=g).tolist(), "labels": i % 2}
         for i, n in enumerate(lengths)
     ]
+    real = sum(lengths)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(model_dir))
+    dataset = Dataset.from_list([{**r, "attention_mask": [1] * len(r["input_ids"])} for r in rows])
     ours = length_grouped_batches(lengths, batch, torch.Generator().manual_seed(1))
-    perm = torch.randperm(len(rows), generator=torch.Generator().manual_seed(1)).tolist()
-    reference = [perm[i : i + batch] for i in range(0, len(perm), batch)]
+    targets = TargetStream(rows, batch, 2, pad)
+    shapes: dict[str, list[tuple[int, int]]] = {}
 
-    def run(batches: list[list[int]], fixed: bool) -> float:
+    def trainer_epoch(group: bool, out: str) -> float:
+        seen: list[tuple[int, int]] = []
+        base = DataCollatorWithPadding(tokenizer)
+
+        def collator(features: list[dict]) -> dict:
+            batch_ = base(features)
+            seen.append(tuple(batch_["input_ids"].shape))
+            return batch_
+
+        # transformers >= 5 spells `group_by_length=True` as a sampling strategy
+        grouping = (
+            {"train_sampling_strategy": "group_by_length" if group else "random"}
+            if "train_sampling_strategy" in inspect.signature(TrainingArguments).parameters
+            else {"group_by_length": group}
+        )
+        args = TrainingArguments(
+            out,
+            per_device_train_batch_size=batch,
+            num_train_epochs=1,
+            learning_rate=1e-5,
+            **grouping,
+            save_strategy="no",
+            logging_strategy="no",
+            report_to=[],
+            disable_tqdm=True,
+            seed=1,
+            use_cpu=device.type == "cpu",
+            bf16=device.type == "cuda" and torch.cuda.is_bf16_supported(),
+        )
+        trainer = Trainer(
+            model=_ForTrainer(model), args=args, train_dataset=dataset, data_collator=collator
+        )
+        trainer.remove_callback(PrinterCallback)  # no metrics dict printed per epoch
         t0 = time.perf_counter()
-        for idx in batches:
+        trainer.train()
+        _sync(device)
+        elapsed = time.perf_counter() - t0
+        shapes[LOOPS[1] if group else LOOPS[0]] = seen
+        return len(rows) / elapsed
+
+    def our_epoch(name: str, iw: bool, fixed: bool) -> float:
+        seen = []
+        t0 = time.perf_counter()
+        for idx in ours:
             chunk = [rows[i] for i in idx]
             if fixed:  # pad to max_length, like `--pad_to_max_length` in the HF examples
                 chunk = [
                     {**r, "input_ids": r["input_ids"] + [pad] * (max_length - len(r["input_ids"]))}
                     for r in chunk
                 ]
-            train_step(model, optimizer, collate(chunk, pad), None, "none", device)
-        return len(rows) / (time.perf_counter() - t0)
+            src = collate(chunk, pad)
+            seen.append(tuple(src["input_ids"].shape))
+            tgt = next(targets)[1] if iw else None
+            train_step(model, optimizer, src, tgt, "cosine" if iw else "none", device)
+        elapsed = time.perf_counter() - t0
+        shapes[name] = seen
+        return len(rows) / elapsed
 
-    run(ours[:1], False)
-    ours_t, ref_t = [], []
-    for _ in range(reps):
-        ours_t.append(run(ours, False))
-        ref_t.append(run(reference, True))
-    return {
-        "n_rows": len(rows),
-        "ours_seq_s": spread(ours_t),
-        "reference_seq_s": spread(ref_t),
-        "ratio": statistics.median(ours_t) / statistics.median(ref_t),
-        "ratio_spread": spread([o / r for o, r in zip(ours_t, ref_t)]),
-        "padding_ours": sum(max(lengths[i] for i in b) * len(b) for b in ours) / sum(lengths),
-        "padding_reference": max_length * len(lengths) / sum(lengths),
-    }
+    names = [*LOOPS, PADDED]
+    seq_s: dict[str, list[float]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer_epoch(False, tmp)  # warm-up: first-call costs of both paths
+        our_epoch(LOOPS[2], False, False)
+        for _ in range(reps):  # interleaved: drift hits every loop alike
+            seq_s[LOOPS[0]].append(trainer_epoch(False, tmp))
+            seq_s[LOOPS[1]].append(trainer_epoch(True, tmp))
+            seq_s[LOOPS[2]].append(our_epoch(LOOPS[2], False, False))
+            seq_s[LOOPS[3]].append(our_epoch(LOOPS[3], True, False))
+            seq_s[PADDED].append(our_epoch(PADDED, False, True))
+    roof = matmul_roof(device)
+    result: dict[str, Any] = {"n_rows": len(rows), "batch": batch, "roof_gflop_s": roof}
+    for name in names:
+        computed = sum(n * t for n, t in shapes[name])
+        flops = _flops(train_coef, shapes[name])
+        if name == LOOPS[3]:  # the target forward: batches of the same size and lengths
+            flops += _flops(target_coef, shapes[name])
+        gflop_s = [flops * s / len(rows) / 1e9 for s in seq_s[name]]
+        result[name] = {
+            "seq_s": spread(seq_s[name]),
+            "computed_per_real_token": computed / real,
+            "gflop_per_epoch": flops / 1e9,
+            "gflop_s": spread(gflop_s),
+            "utilisation": statistics.median(gflop_s) / roof,
+        }
+    reference = statistics.median(seq_s[LOOPS[0]])
+    for name in names:
+        result[name]["vs_trainer_defaults"] = statistics.median(seq_s[name]) / reference
+    return result
+
+
+def print_loops(result: dict, reps: int) -> None:
+    print(
+        f"\n## 2. One epoch: transformers.Trainer vs our loop ({result['n_rows']} rows, "
+        f"batch {result['batch']}, {reps} interleaved rounds; FLOPs from torch.utils."
+        f"flop_counter; roof: matmul {result['roof_gflop_s']:.1f} GFLOP/s)"
+    )
+    for name in (*LOOPS, PADDED):
+        r = result[name]
+        extra = "  (extra row: the HF examples' --pad_to_max_length)" if name == PADDED else ""
+        print(
+            f"{name:26s} {fmt(r['seq_s'], ' seq/s', 1)}  x{r['vs_trainer_defaults']:.2f} of "
+            f"Trainer  tokens computed/real {r['computed_per_real_token']:.2f}  "
+            f"{fmt(r['gflop_s'], ' GFLOP/s', 1)} = {r['utilisation']:.0%} of roof{extra}"
+        )
 
 
 def bench_tokenise(
@@ -472,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         feats = Path(tmp) / "feat" / "ote-en"
         n_rows = 48 if args.quick else 480
         lengths = length_distribution(feats if feats.exists() else None, n_rows, 128)
-    loop = bench_loop_vs_reference(
+    loop = bench_loops(
         model_dir,
         lengths,
         batch=batch,
@@ -481,14 +649,8 @@ def main(argv: list[str] | None = None) -> int:
         device=device,
         **kw,
     )
-    report["loop_vs_reference"] = loop
-    print(f"\n## 2. Our loop vs the reference loop ({loop['n_rows']} rows, max length 128)")
-    print(f"ours      {fmt(loop['ours_seq_s'], ' seq/s', 1)}  padding x{loop['padding_ours']:.2f}")
-    print(
-        f"reference {fmt(loop['reference_seq_s'], ' seq/s', 1)}  "
-        f"padding x{loop['padding_reference']:.2f}"
-    )
-    print(f"ratio ours/reference {fmt(loop['ratio_spread'], '', 2)}")
+    report["loops"] = loop
+    print_loops(loop, reps)
 
     unit = "CUDA max allocated" if device.type == "cuda" else "peak RSS"
     print(f"\n## 5. Peak memory, {unit} (a fresh process per method; per step: {reps} reps)")
