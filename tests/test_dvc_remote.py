@@ -10,9 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from test_workflow_run import REPO, TINY, planned, run, set_param, stages_run
+from test_workflow_run import planned, run, set_param, stages_run, tiny_project
 
 pytestmark = [
     pytest.mark.workflow,
@@ -39,23 +38,10 @@ def get_results(clone: Path) -> None:
 
 @pytest.fixture(scope="module")
 def clones(tmp_path_factory):
-    from snakemake.utils import update_config
-
     root = tmp_path_factory.mktemp("dvc-remote")
     a = root / "a"
     a.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in ("Snakefile", "dvc.yaml", ".dvcignore", ".gitignore"):
-        shutil.copy(REPO / name, a)
-    for name in ("workflow", "src"):
-        shutil.copytree(REPO / name, a / name, ignore=ignore, symlinks=True)
-    (a / "profiles").symlink_to("workflow/profiles")
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    update_config(params, TINY)
-    (a / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(a, "git", "init", "-q")
-    run(a, "dvc", "init", "-q")
-    run(a, "dvc", "remote", "add", "-d", "shared", str(root / "remote"))
+    tiny_project(a, remote=root / "remote")
     run(a, "git", "add", "-A")
     run(a, "git", "commit", "-qm", "tiny project")
     run(a, "dvc", "repro")

@@ -120,13 +120,11 @@ def set_param(workdir: Path, keys: str, value) -> None:
     (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    """A git + DVC project holding the workflow, with the tiny configuration as params.yaml,
-    after one `dvc repro` (committed)."""
+def tiny_project(work: Path, *, remote: Path | None = None) -> Path:
+    """The workflow with the tiny configuration as params.yaml, in a new git + DVC project
+    (with ``remote`` as its default DVC remote), nothing committed yet."""
     from snakemake.utils import update_config
 
-    work = tmp_path_factory.mktemp("tiny")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
     for name in ("Snakefile", "dvc.yaml", ".dvcignore", ".gitignore"):
         shutil.copy(REPO / name, work)
@@ -138,6 +136,16 @@ def workdir(tmp_path_factory):
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(work, "git", "init", "-q")
     run(work, "dvc", "init", "-q")
+    if remote is not None:
+        run(work, "dvc", "remote", "add", "-d", "shared", str(remote))
+    return work
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A git + DVC project holding the workflow, with the tiny configuration as params.yaml,
+    after one `dvc repro` (committed)."""
+    work = tiny_project(tmp_path_factory.mktemp("tiny"))
     run(work, "git", "add", "-A")
     run(work, "git", "commit", "-qm", "tiny project")
     work.joinpath("first_repro.log").write_text(run(work, "dvc", "repro"))

@@ -66,6 +66,18 @@ def _cells(frame: pd.DataFrame, source_lang: str) -> pd.DataFrame:
     return cells
 
 
+def _paper(encoder: str, task: str, target: str, method: str, multi: bool) -> float | None:
+    """The paper's number for a row (for CLS only the mean over targets exists)."""
+    return paper_value(
+        task.split("-", 1)[0],
+        encoder,
+        method,
+        None if target == MEAN else target,
+        domain=task.split("-", 1)[1] if "-" in task else None,
+        multi_source=multi,
+    )
+
+
 def _fmt(x: float | None, signed: bool = False) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "–"
@@ -98,15 +110,7 @@ def comparison_markdown(
         scores = part["score"].to_numpy(dtype=float)
         mean = float(scores.mean())
         std = float(scores.std(ddof=1)) if len(scores) > 1 else float("nan")
-        group = task.split("-", 1)[0]
-        paper = paper_value(
-            group,
-            paper_encoder,
-            method,
-            None if target == MEAN else target,
-            domain=task.split("-", 1)[1] if "-" in task else None,
-            multi_source=bool(multi),
-        )
+        paper = _paper(paper_encoder, task, target, method, bool(multi))
         ref = _reference_value(reference, task, target, method, bool(multi))
         closed = (
             f"{(mean - ref) / (paper - ref):.0%}"
@@ -130,13 +134,7 @@ def comparison_markdown(
             paired = part.set_index("seed")["score"]
             common = paired.index.intersection(plain.index)
             delta = (paired[common] - plain[common]).to_numpy(dtype=float)
-            paper_plain = paper_value(
-                group,
-                paper_encoder,
-                PLAIN,
-                None if target == MEAN else target,
-                domain=task.split("-", 1)[1] if "-" in task else None,
-            )
+            paper_plain = _paper(paper_encoder, task, target, PLAIN, False)
             ref_plain = _reference_value(reference, task, target, PLAIN, False)
             gains.append(
                 (
