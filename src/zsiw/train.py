@@ -12,10 +12,10 @@ Each step takes a labelled source batch and, for IW methods, an unlabelled targe
 Model selection uses the *source* dev set only (zero-shot: target labels are never read).
 Training is resumable: at every epoch end one checkpoint file holds model, optimiser,
 scheduler, RNG and data-order state *and the best-on-dev model so far*, and a restarted job
-continues from it bit for bit on CPU. The declared outputs (``model.safetensors``,
-``train.json``) are written only once training is over, from the checkpoint's best model:
-Snakemake deletes an interrupted job's outputs before rerunning it, so nothing that resume
-needs may live in them. The checkpoint itself is removed by the caller once the cell is
+continues from it bit for bit on CPU. The outputs (``model.safetensors``, ``train.json``) are
+written only once training is over, from the checkpoint's best model: Snakemake deletes an
+interrupted job's declared outputs before rerunning it, so nothing that resume needs may live
+in them. The checkpoint itself is removed by the caller once the cell is
 completely done (after testing, see ``zsiw.cli``), so a job killed while testing resumes too.
 """
 
@@ -48,12 +48,11 @@ from zsiw.models import (
     save_task_model,
     trainable_state_dict,
 )
+from zsiw.plan import PLAIN
 from zsiw.settings import TrainSettings
 from zsiw.tasks import LABEL_NAMES, NUM_LABELS, is_token_level
 
 log = logging.getLogger(__name__)
-
-PLAIN = "none"
 
 
 def seed_everything(seed: int) -> None:
