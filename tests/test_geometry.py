@@ -75,3 +75,26 @@ def test_summary_lists_pretrained_and_trained_rows():
     assert "| e | ote | es | pretrained | 0.99000 | 1.1000 | 0.9000 | 0.9500 |" in text
     assert "| e | ote | es | trained cosine (2) | 0.91500 |" in text
     assert "| 0 | 0.9900–0.9900 |" in text
+
+
+def test_figure_plots_the_largest_weight_above_uniform_on_a_log_scale():
+    from zsiw.geometry import geometry_figure
+
+    base = {"encoder": "e", "task": "ote", "target": "es", "model": "pretrained", "seed": None}
+    records = [
+        {
+            **base,
+            "layer": layer,
+            "ess_ratio": 1.0,
+            "n_max": n_max,
+            "n_min": 1.0,
+            "cos_source_target": 0.9,
+            "cos_source_source": 0.9,
+        }
+        for layer, n_max in [(0, 1.0), (1, 1.001), (2, 1.01)]
+    ]
+    fig = geometry_figure(records)
+    left = fig.axes[0]
+    assert left.get_yscale() == "log"
+    # layer 0 (parallel vectors: exactly uniform) sits on the floor instead of vanishing
+    assert list(left.lines[0].get_ydata()) == pytest.approx([1e-6, 0.001, 0.01])

@@ -205,8 +205,10 @@ def summary_markdown(records: Sequence[dict[str, Any]]) -> str:
 
 
 def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
-    """ESS/n and the mean source-target cosine by layer: one line per task x target for the
-    pretrained encoder, one marker per trained method at the last layer."""
+    """How far the largest weight is above uniform (n x max w - 1, log scale: the weights sit
+    within a few per cent of 1/n, where ESS/n would show only its fifth decimal) and the mean
+    source-target cosine, by layer: one line per task x target for the pretrained encoder, one
+    marker per trained method at the last layer."""
     import pandas as pd
     from matplotlib.figure import Figure
 
@@ -215,16 +217,21 @@ def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
     axes = fig.subplots(1, 2)
     pre = frame[frame["model"] == "pretrained"]
     last = int(frame["layer"].max())
+    floor = 1e-6  # layers where the vectors are parallel to float precision
+
+    def excess(n_max: Any) -> Any:
+        return (n_max - 1).clip(lower=floor)
+
     for (task, target), part in pre.groupby(["task", "target"], sort=False):
-        axes[0].plot(part["layer"], part["ess_ratio"], label=f"{task} {target}")
+        axes[0].plot(part["layer"], excess(part["n_max"]), label=f"{task} {target}")
         axes[1].plot(part["layer"], part["cos_source_target"], label=f"{task} {target}")
     markers = {"none": "s", "cosine": "o"}
     trained = frame[(frame["model"] != "pretrained") & (frame["layer"] == last)]
     for model, part in trained.groupby("model"):
-        means = part.groupby(["task", "target"])[["ess_ratio", "cos_source_target"]].mean()
+        means = part.groupby(["task", "target"])[["n_max", "cos_source_target"]].mean()
         axes[0].scatter(
             [last] * len(means),
-            means["ess_ratio"],
+            excess(means["n_max"]),
             marker=markers.get(model, "^"),
             label=f"trained {model}",
             color="black",
@@ -239,8 +246,9 @@ def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
         )
     axes[0].set(
         xlabel="layer (0 = embeddings)",
-        ylabel="ESS/n of the cosine weights",
-        title="How uniform IW's weights would be",
+        ylabel=f"n·max w − 1 (log; floor {floor:g})",
+        yscale="log",
+        title="Largest cosine weight above uniform (1/n)",
     )
     axes[1].set(
         xlabel="layer (0 = embeddings)",
