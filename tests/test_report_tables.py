@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -438,3 +439,18 @@ def test_dispersion_footnote_under_the_tabular(frame: pd.DataFrame) -> None:
     assert latex.index(note) > latex.index(r"\end{tabular}")
     _assert_well_formed(latex)
     assert dispersion_note(frame, "ote", "cosine") is None  # no dispersion columns
+
+
+def test_case_study_record_takes_the_target_language_from_the_spec(tmp_path) -> None:
+    from zsiw.report.build import case_study_record
+
+    log = tmp_path / "weights_examples.jsonl"
+    assert case_study_record(log, {}) is None  # the run logged nothing (yet)
+    first = {k: v for k, v in _record().items() if k != "target_lang"}
+    log.write_text(json.dumps(first) + "\n" + json.dumps({**first, "step": 1}) + "\n")
+    record = case_study_record(log, {"case_study_target": "ja"})
+    assert record["target_lang"] == "ja" and record["step"] == first["step"]
+    assert "Target $j{=}0$ (ja)" in table_case_study(record, k=1)
+    # a log that names its language keeps it
+    log.write_text(json.dumps({**first, "target_lang": "fr"}) + "\n")
+    assert case_study_record(log, {"case_study_target": "ja"})["target_lang"] == "fr"

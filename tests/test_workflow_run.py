@@ -163,7 +163,9 @@ def test_full_run_leaves_tables_metrics_report_and_logs(workdir):
     }
     for i in range(1, 6):
         assert (workdir / f"results/tables/table{i}.tex").stat().st_size > 0
-    assert "\\begin{tabular}" in (workdir / "results/tables/table5.tex").read_text()
+    table5 = (workdir / "results/tables/table5.tex").read_text()
+    assert "\\begin{tabular}" in table5
+    assert "Target $j{=}0$ (de)" in table5  # the language comes from tables.case_study
     runs = list((workdir / "results/runs").rglob("metrics.json"))
     assert len(runs) == 4  # ote/cls x (none once, cosine per target)
     assert (workdir / "results/report/scorecard.md").exists()

@@ -129,6 +129,9 @@ def tables_config():
     spec["ablation"] = config.get("ablation") or {}
     iw = [m for m in config["methods"] if m != plan.PLAIN]
     spec["iw_method"] = iw[0] if iw else "cosine"
+    case = plan.case_study_cell(config)
+    if case:
+        spec["case_study_target"] = case.target
     return json.dumps(spec)
 
 

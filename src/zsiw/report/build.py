@@ -77,6 +77,23 @@ def significant_cells(significance_csv: str | Path | None, group: str) -> set[tu
     return out
 
 
+def case_study_record(path: str | Path, spec: dict) -> dict | None:
+    """The first logged IW batch of the case-study run, or None when it logged none.
+
+    The training log does not name the target language; the table builder's spec does
+    (``case_study_target``, from ``tables.case_study``), so it is filled in here."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    lines = [x for x in path.read_text().splitlines() if x.strip()]
+    if not lines:
+        return None
+    record = json.loads(lines[0])
+    if "target_lang" not in record and spec.get("case_study_target"):
+        record["target_lang"] = spec["case_study_target"]
+    return record
+
+
 def write_tables(
     rows_csv: str | Path,
     spec: dict,
@@ -114,10 +131,7 @@ def write_tables(
         )
     else:
         texts[4] = placeholder(4, "multi-source OTE is not enabled in params.yaml")
-    record = None
-    if case_study and Path(case_study).exists():
-        lines = [x for x in Path(case_study).read_text().splitlines() if x.strip()]
-        record = json.loads(lines[0]) if lines else None
+    record = case_study_record(case_study, spec) if case_study else None
     texts[5] = (
         table_case_study(record)
         if record
