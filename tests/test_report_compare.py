@@ -61,3 +61,25 @@ def test_a_reference_file_without_results_is_named(tmp_path):
     bad.write_text("label: x\nsource: y\n")
     with pytest.raises(ValueError, match=r"ref\.yaml: missing key 'results'"):
         load_reference(bad)
+
+
+def test_a_partial_grid_has_no_cls_mean_and_no_pairs_where_seeds_are_missing():
+    """While a grid runs: the CLS mean over targets only for seeds that have every target,
+    and an IW cell whose seed has no plain model yet has no paired difference."""
+    full = frame()
+    cls = full["task"] == "cls-books"
+    # seed 2 of plain lacks fr; an IW de cell exists for seed 2 only
+    partial = full[~(cls & (full["seed"] == 2) & (full["eval_lang"] == "fr"))].copy()
+    iw = {"task": "cls-books", "encoder": "e", "sources": "en", "method": "cosine"}
+    partial = pd.concat(
+        [
+            partial,
+            pd.DataFrame([{**iw, "seed": 3, "target": "de", "eval_lang": "de", "score": 0.9}]),
+        ],
+        ignore_index=True,
+    )
+    text = comparison_markdown(partial, REFERENCE)
+    # the plain mean: seed 1 only, (0.7 + 0.8) / 2; not seed 2's de alone (0.7)
+    assert "| cls-books | mean | plain | 0.7500 ± – (1) | 0.8248 |" in text
+    assert "| cls-books | mean | cosine |" not in text  # IW has de only
+    assert "| cls-books | de | cosine | – ± – (0/0) |" in text  # seed 3 has no plain model

@@ -59,8 +59,14 @@ def _cells(frame: pd.DataFrame, source_lang: str) -> pd.DataFrame:
             records.append((task, method, multi, target, seed, score))
     cells = pd.DataFrame(records, columns=["task", "method", "multi", "target", "seed", "score"])
     cls = cells[cells["task"].str.startswith("cls-")]
-    if not cls.empty:  # the paper's CLS number: the mean over the targets, per seed
-        means = cls.groupby(["task", "method", "multi", "seed"], as_index=False)["score"].mean()
+    if not cls.empty:  # the paper's CLS number: the mean over the targets, per seed ...
+        targets = cls.groupby("task")["target"].agg(lambda t: set(t))
+        grouped = cls.groupby(["task", "method", "multi", "seed"], as_index=False)
+        means = grouped.agg(score=("score", "mean"), targets=("target", set))
+        # ... only where that seed has every target (a grid still running has holes: a
+        # mean over some of them is not the paper's number)
+        complete = [t == targets[task] for task, t in zip(means["task"], means["targets"])]
+        means = means[complete]
         means["target"] = MEAN
         cells = pd.concat([cells, means[cells.columns]], ignore_index=True)
     return cells
@@ -157,7 +163,8 @@ def comparison_markdown(
     for task, target, method, delta, paper_gain, ref_gain in gains:
         spread = _fmt(float(delta.std(ddof=1)) if len(delta) > 1 else None)
         wins, losses = int((delta > 0).sum()), int((delta < 0).sum())
-        ours = f"{_fmt(float(delta.mean()), True)} ± {spread} ({wins}/{losses})"
+        gain = float(delta.mean()) if len(delta) else None  # no seed trained both (yet)
+        ours = f"{_fmt(gain, True)} ± {spread} ({wins}/{losses})"
         lines.append(
             f"| {task} | {target} | {method} | {ours} | {_fmt(paper_gain, True)} | "
             f"{_fmt(ref_gain, True)} |"
