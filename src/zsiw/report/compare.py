@@ -60,7 +60,7 @@ def _cells(frame: pd.DataFrame, source_lang: str) -> pd.DataFrame:
     cells = pd.DataFrame(records, columns=["task", "method", "multi", "target", "seed", "score"])
     cls = cells[cells["task"].str.startswith("cls-")]
     if not cls.empty:  # the paper's CLS number: the mean over the targets, per seed ...
-        targets = cls.groupby("task")["target"].agg(lambda t: set(t))
+        targets = cls.groupby("task")["target"].agg(set)
         grouped = cls.groupby(["task", "method", "multi", "seed"], as_index=False)
         means = grouped.agg(score=("score", "mean"), targets=("target", set))
         # ... only where that seed has every target (a grid still running has holes: a

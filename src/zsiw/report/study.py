@@ -244,12 +244,11 @@ def conclusion(method: str, part: pd.DataFrame, task: str = "") -> str:
     seed_gains = int((part["seed_ci_low"] > 0).sum())
     seed_losses = int((part["seed_ci_high"] < 0).sum())
     seed_sig = seed_gains + seed_losses
-    spread = part["plain_std"].mean()
+    spread, n_max = part["plain_std"].mean(), part["n_max"].max()
     weights = (
-        f"its weights stay close to uniform (mean ESS/n {ess:.4f}, "
-        f"largest n·w {part['n_max'].max():.3f})"
+        f"its weights stay close to uniform (mean ESS/n {ess:.4f}, largest n·w {n_max:.3f})"
         if ess >= UNIFORM_ESS
-        else f"its weights move (mean ESS/n {ess:.4f}, largest n·w {part['n_max'].max():.2f})"
+        else f"its weights move (mean ESS/n {ess:.4f}, largest n·w {n_max:.2f})"
     )
     if gains == losses == seed_sig == 0:
         effect = (
