@@ -202,6 +202,17 @@ def cmd_tables(args: argparse.Namespace) -> None:
     write_ablation(args.rows, args.config, out / "ablation.tex")
 
 
+def cmd_tables_pdf(args: argparse.Namespace) -> None:
+    """The LaTeX tables compiled to one PDF (a preview) and pages of it rendered to PNG."""
+    from zsiw.report.pdf import compile_tables, render_pages
+
+    pdf = compile_tables([Path(t) for t in args.tables], Path(args.pdf), engine=args.engine)
+    logging.info("wrote %s", pdf)
+    if args.png:
+        for path in render_pages(pdf, Path(args.png), pages=args.pages, dpi=args.dpi):
+            logging.info("wrote %s", path)
+
+
 def cmd_study(args: argparse.Namespace) -> None:
     from zsiw.report.study import write_study
 
@@ -441,6 +452,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--significance", default=None, help="significance.csv of `zsiw report`")
     p.add_argument("--out-dir", required=True)
     p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("tables-pdf", help="compile the LaTeX tables to a PDF and PNG preview")
+    p.add_argument("tables", nargs="+", help="table .tex files, one page each, in this order")
+    p.add_argument("--pdf", required=True, help="the PDF to write")
+    p.add_argument("--png", default=None, help="render --pages to this PNG (poppler pdftoppm)")
+    p.add_argument("--pages", type=int, nargs="+", default=[1], help="1-based pages to render")
+    p.add_argument("--dpi", type=int, default=110)
+    p.add_argument(
+        "--engine",
+        choices=["lualatex", "xelatex", "pdflatex"],
+        default=None,
+        help="LaTeX engine (default: the first installed one that compiles)",
+    )
+    p.set_defaults(func=cmd_tables_pdf)
     return parser
 
 

@@ -9,6 +9,7 @@ localrules:
     study_iw,
     geometry,
     compare,
+    tables_pdf,
 
 
 rule aggregate:
@@ -46,6 +47,22 @@ rule tables:
         "zsiw tables --rows {input.rows} --config {params.spec:q} {params.case_study}"
         " --significance {input.significance}"
         " --out-dir {params.out_dir} > {log} 2>&1"
+
+
+# On request only (`snakemake tables_pdf`): needs a LaTeX installation, which the paper's
+# tables themselves do not.
+rule tables_pdf:
+    input:
+        all_tables(),
+    output:
+        pdf="results/tables/tables.pdf",
+        png="results/tables/tables.png",
+    log:
+        "logs/tables_pdf.log",
+    conda:
+        "../envs/zsiw.yaml"
+    shell:
+        "zsiw tables-pdf {input} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
 
 
 rule report:
