@@ -206,7 +206,7 @@ def cmd_tables_pdf(args: argparse.Namespace) -> None:
     """The LaTeX tables compiled to one PDF (a preview) and pages of it rendered to PNG."""
     from zsiw.report.pdf import compile_tables, render_pages
 
-    pdf = compile_tables([Path(t) for t in args.tables], Path(args.pdf), engine=args.engine)
+    pdf = compile_tables([Path(t) for t in args.tables], Path(args.pdf))
     logging.info("wrote %s", pdf)
     if args.png:
         for path in render_pages(pdf, Path(args.png), pages=args.pages, dpi=args.dpi):
@@ -459,12 +459,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", default=None, help="render --pages to this PNG (poppler pdftoppm)")
     p.add_argument("--pages", type=int, nargs="+", default=[1], help="1-based pages to render")
     p.add_argument("--dpi", type=int, default=110)
-    p.add_argument(
-        "--engine",
-        choices=["lualatex", "xelatex", "pdflatex"],
-        default=None,
-        help="LaTeX engine (default: the first installed one that compiles)",
-    )
     p.set_defaults(func=cmd_tables_pdf)
     return parser
 
