@@ -250,8 +250,15 @@ def test_sigkill_after_first_checkpoint_then_resume_matches_uninterrupted(
     killed = call(resumed, kill=True)
     assert killed.returncode == -signal.SIGKILL
     assert (resumed / "checkpoint.pt").exists() and not (resumed / "train.json").exists()
+    # The time counters go on from the checkpoint's: mark it with an hour of each.
+    ckpt = torch.load(resumed / "checkpoint.pt", weights_only=False)
+    assert ckpt["state"]["seconds"] > 0 and ckpt["state"]["cpu_seconds"] > 0
+    ckpt["state"].update(seconds=3600.0, cpu_seconds=3600.0)
+    torch.save(ckpt, resumed / "checkpoint.pt")
     finished = call(resumed, kill=False)
     assert finished.returncode == 0, finished.stderr
+    summary = json.loads((resumed / "train.json").read_text())
+    assert 3600 < summary["seconds"] < 3600 + 600 and 3600 < summary["cpu_seconds"] < 3600 + 600
     a, b = weights_of(straight), weights_of(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
     ra = evaluate_run(straight, {"es": feats["cls", "es"]}, straight / "m.json", device="cpu")

@@ -91,6 +91,7 @@ class Progress:
     best_epoch: int = -1
     dev_history: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     dispersion: list[dict] = field(default_factory=list)
     log_lines: dict[str, list[str]] = field(
         default_factory=lambda: {"train_log.jsonl": [], "weights_examples.jsonl": []}
@@ -105,6 +106,7 @@ class Progress:
             "best_epoch": self.best_epoch,
             "dev_history": self.dev_history,
             "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
         }
 
 

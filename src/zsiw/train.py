@@ -330,6 +330,7 @@ def summarise(
         "vocab_rows": None if run.kept_ids is None else len(run.kept_ids),
         "weight_dispersion": _summarise_dispersion(progress.dispersion),
         "seconds": progress.seconds,
+        "cpu_seconds": progress.cpu_seconds,
         "device": str(device),
         "settings": settings.to_dict(),
         "versions": library_versions(),
@@ -567,7 +568,7 @@ def train_cell(
     ckpt_path = out_dir / checkpoint.CHECKPOINT
     progress = checkpoint.load(run, ckpt_path, device) or Progress()
     logs = StepLog(out_dir, progress, steps, settings)
-    mark = time.time()
+    mark, cpu_mark = time.time(), time.process_time()
     try:
         while progress.epoch < settings.epochs and progress.step < steps:
             train_epoch(
@@ -582,8 +583,12 @@ def train_cell(
                 device=device,
             )
             end_of_epoch(run, data, settings, progress, device)
-            # Training time summed over every process that worked on the cell (resumes too).
+            # Training time summed over every process that worked on the cell (resumes too):
+            # wall clock, and CPU time of all the process's threads (less than the wall clock
+            # when the cores are shared, more with several threads).
             progress.seconds, mark = progress.seconds + time.time() - mark, time.time()
+            progress.cpu_seconds += time.process_time() - cpu_mark
+            cpu_mark = time.process_time()
             logs.flush()
             checkpoint.save(run, progress, ckpt_path)
     finally:
