@@ -586,9 +586,10 @@ def train_cell(
             # Training time summed over every process that worked on the cell (resumes too):
             # wall clock, and CPU time of all the process's threads (less than the wall clock
             # when the cores are shared, more with several threads).
-            progress.seconds, mark = progress.seconds + time.time() - mark, time.time()
-            progress.cpu_seconds += time.process_time() - cpu_mark
-            cpu_mark = time.process_time()
+            now, cpu_now = time.time(), time.process_time()
+            progress.seconds += now - mark
+            progress.cpu_seconds += cpu_now - cpu_mark
+            mark, cpu_mark = now, cpu_now
             logs.flush()
             checkpoint.save(run, progress, ckpt_path)
     finally:
