@@ -98,3 +98,40 @@ def test_figure_plots_the_largest_weight_above_uniform_on_a_log_scale():
     assert left.get_yscale() == "log"
     # layer 0 (parallel vectors: exactly uniform) sits on the floor instead of vanishing
     assert list(left.lines[0].get_ydata()) == pytest.approx([1e-6, 0.001, 0.01])
+
+
+def test_class_mix_by_hand():
+    """Two orthogonal class directions, balanced sources: same-label pairs have cosine 1,
+    other-label 0, and a source class's n * w grows with its share of the target batch
+    exactly linearly (r = 1). Batch A (targets 3 x class 1, 1 x class 0): raw sums 3.5 and
+    2.5, Z = 12, n * w = 4 * 3.5 / 12 and 4 * 2.5 / 12."""
+    from zsiw.geometry import class_mix_from_vectors
+
+    e1, e0 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
+    h_s, y_s = torch.stack([e1, e1, e0, e0]), [1, 1, 0, 0]
+    batch_a = (h_s, y_s, torch.stack([e1, e1, e1, e0]), [1, 1, 1, 0])
+    batch_b = (h_s, y_s, torch.stack([e1, e0, e0, e0]), [1, 0, 0, 0])
+    result = class_mix_from_vectors([batch_a, batch_b])
+    assert result["cos_same_label"] == pytest.approx(1.0)
+    assert result["cos_other_label"] == pytest.approx(0.0, abs=1e-6)
+    assert result["class_mix_r"] == pytest.approx(1.0)
+    assert (result["share_min"], result["share_max"]) == (0.25, 0.75)
+    assert result["excess_max"] == pytest.approx(4 * 3.5 / 12 - 1)
+    assert result["excess_min"] == pytest.approx(4 * 2.5 / 12 - 1)
+
+
+def test_class_mix_on_an_encoder_that_cannot_tell_the_classes_apart(tiny_encoder):
+    """Identical sentences with different labels: every pair has cosine 1, every weight is
+    1/n, so the weights follow nothing (r undefined: NaN)."""
+    import math
+
+    from zsiw.geometry import class_mix
+
+    encoder = load_encoder(tiny_encoder)
+    same = [{"input_ids": [0, 1000, 2000, 2], "labels": i % 2} for i in range(8)]
+    result = class_mix(encoder, same, same, batch_size=4, batches=2)
+    assert result["batches"] == 2
+    assert result["cos_same_label"] == pytest.approx(1.0, abs=1e-5)
+    assert result["cos_other_label"] == pytest.approx(1.0, abs=1e-5)
+    assert result["excess_max"] == pytest.approx(0.0, abs=1e-5)
+    assert math.isnan(result["class_mix_r"])

@@ -276,6 +276,20 @@ def cmd_geometry(args: argparse.Namespace) -> None:
         logging.info("wrote %s", path)
 
 
+def cmd_class_mix(args: argparse.Namespace) -> None:
+    """Whether a trained classifier's cosine weights follow the target batch's class mix."""
+    from zsiw.geometry import run_class_mix
+    from zsiw.tune import load_config
+
+    config = load_config(Path(args.params), [Path(p) for p in args.configfile])
+    size = args.batch_size or int(config["train"]["target_batch_size"])
+    for run in args.runs:
+        result = run_class_mix(
+            config, Path(run), batch_size=size, batches=args.batches, seed=args.seed
+        )
+        print(json.dumps(result))
+
+
 def cmd_compare(args: argparse.Namespace) -> None:
     from zsiw.report.compare import write_comparison
 
@@ -426,6 +440,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="results/geometry")
     p.set_defaults(func=cmd_geometry)
+
+    p = sub.add_parser(
+        "class-mix", help="do a trained classifier's IW weights follow the target class mix?"
+    )
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--configfile", nargs="*", default=[], help="presets layered on params")
+    p.add_argument("--runs", nargs="+", required=True, help="trained single-source CLS/MLDoc cells")
+    p.add_argument("--batch-size", type=int, default=None, help="default: target_batch_size")
+    p.add_argument("--batches", type=int, default=20, help="batch pairs")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_class_mix)
 
     p = sub.add_parser("plan", help="the grid's jobs per table (--cost: estimated GPU-hours)")
     p.add_argument("--params", default="params.yaml")

@@ -12,7 +12,8 @@ transformer layer) what the paper's IW would do with that layer's first-token ve
 * ``cos_source_source``: the same within the source batch, for scale: when vectors of any two
   sentences are nearly parallel, no pair can score much above another.
 
-Nothing here trains or reads a target label.
+Nothing here trains. Only `class_mix` reads target labels, to measure what the weights of a
+trained classifier follow (never to train or select anything).
 """
 
 from __future__ import annotations
@@ -87,6 +88,102 @@ def layer_geometry(
         {"layer": layer, **{k: float(np.mean([v[k] for v in values])) for k in values[0]}}
         for layer, values in sorted(per_layer.items())
     ]
+
+
+def class_mix_from_vectors(
+    pairs: Sequence[tuple[torch.Tensor, Sequence[int], torch.Tensor, Sequence[int]]],
+) -> dict[str, float]:
+    """Do the cosine weights follow the target batch's class mix?
+
+    ``pairs`` holds, per batch pair, source vectors, source labels, target vectors, target
+    labels. Returns the mean cosine of same-label and of other-label source-target pairs
+    (pooled over all pairs) and the Pearson r, over every (batch, class) with sources of that
+    class, between the class's share of the target batch and the mean ``n * w_i - 1`` of the
+    batch's sources of that class (NaN when either side does not vary). r near 1: a source
+    instance is up-weighted as far as its class is frequent in the target batch."""
+    same, other, shares, excess = [], [], [], []
+    for h_s, y_s, h_t, y_t in pairs:
+        ys, yt = torch.as_tensor(list(y_s)), torch.as_tensor(list(y_t))
+        scores = weighting.pairwise_scores(h_s, h_t, "cosine")
+        cos = 2 * scores - 1
+        match = ys[:, None] == yt[None, :]
+        same.append(cos[match])
+        other.append(cos[~match])
+        n_w = len(ys) * weighting.normalise(scores.sum(dim=1))
+        for label in ys.unique().tolist():
+            shares.append(float((yt == label).float().mean()))
+            excess.append(float(n_w[ys == label].mean()) - 1.0)
+    if not shares:
+        raise ValueError("no batch pair to measure")
+    varies = np.std(shares) > 0 and np.std(excess) > 0
+    return {
+        "batches": float(len(pairs)),
+        "cos_same_label": float(torch.cat(same).mean()) if same else float("nan"),
+        "cos_other_label": float(torch.cat(other).mean()) if other else float("nan"),
+        "class_mix_r": float(np.corrcoef(shares, excess)[0, 1]) if varies else float("nan"),
+        "share_min": min(shares),
+        "share_max": max(shares),
+        "excess_min": min(excess),
+        "excess_max": max(excess),
+    }
+
+
+def class_mix(
+    encoder: Any,
+    source_rows: Sequence[dict],
+    target_rows: Sequence[dict],
+    *,
+    batch_size: int = 32,
+    batches: int = 20,
+    seed: int = 0,
+) -> dict[str, float]:
+    """`class_mix_from_vectors` on the last layer's first-token vectors of batch pairs drawn
+    as `layer_geometry` draws them. Rows need a per-row integer ``labels`` (classification
+    tasks), the target rows too: this reads target labels, for analysis only."""
+    pad = encoder.config.pad_token_id or 0
+    pairs = []
+    for src, tgt in zip(
+        _batches(source_rows, batch_size, batches, seed),
+        _batches(target_rows, batch_size, batches, seed + 1),
+    ):
+        h_s = first_token_by_layer(encoder, src, pad)[-1]
+        h_t = first_token_by_layer(encoder, tgt, pad)[-1]
+        pairs.append((h_s, [r["labels"] for r in src], h_t, [r["labels"] for r in tgt]))
+    if not pairs:
+        raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
+    return class_mix_from_vectors(pairs)
+
+
+def run_class_mix(
+    config: dict, run_dir: Path, *, batch_size: int, batches: int, seed: int = 0
+) -> dict[str, Any]:
+    """`class_mix` for one trained single-source classification cell, on its own target."""
+    from zsiw import plan
+    from zsiw.models import load_task_model
+
+    info = json.loads((Path(run_dir) / "train.json").read_text())["cell"]
+    if info.get("multi_source") or info["target"] == plan.ALL_TARGETS:
+        raise ValueError(f"{run_dir}: class-mix needs a single-source cell with one target")
+    model, _ = load_task_model(Path(run_dir))
+    rows = {
+        lang: load_rows(plan.features_dir(config, info["encoder"], info["task"], lang), "train")
+        for lang in (info["sources"], info["target"])
+    }
+    if not isinstance(rows[info["sources"]][0].get("labels"), int):
+        raise ValueError(f"{run_dir}: class-mix needs one label per row (a classification task)")
+    result = class_mix(
+        model.encoder,
+        rows[info["sources"]],
+        rows[info["target"]],
+        batch_size=batch_size,
+        batches=batches,
+        seed=seed,
+    )
+    return {
+        "run": str(run_dir),
+        **{k: info[k] for k in ("task", "target", "method", "seed")},
+        **result,
+    }
 
 
 def load_rows(features_dir: Path, split: str) -> list[dict]:
