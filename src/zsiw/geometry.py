@@ -36,6 +36,26 @@ def _batches(rows: Sequence[dict], size: int, count: int, seed: int) -> list[lis
     return [[rows[i] for i in idx] for idx in picks]
 
 
+def _encoded_pairs(
+    encoder: Any,
+    source_rows: Sequence[dict],
+    target_rows: Sequence[dict],
+    batch_size: int,
+    batches: int,
+    seed: int,
+) -> list[tuple[list[dict], list[torch.Tensor], list[dict], list[torch.Tensor]]]:
+    """Source/target batch pairs drawn as training draws them, with every layer's first-token
+    vectors: (source rows, their vectors, target rows, their vectors)."""
+    pad = encoder.config.pad_token_id or 0
+    return [
+        (src, first_token_by_layer(encoder, src, pad), tgt, first_token_by_layer(encoder, tgt, pad))
+        for src, tgt in zip(
+            _batches(source_rows, batch_size, batches, seed),
+            _batches(target_rows, batch_size, batches, seed + 1),
+        )
+    ]
+
+
 @torch.no_grad()
 def first_token_by_layer(encoder: Any, rows: Sequence[dict], pad_id: int) -> list[torch.Tensor]:
     """First-token vectors of every layer's output (embeddings first), dropout off."""
@@ -59,15 +79,10 @@ def layer_geometry(
     seed: int = 0,
 ) -> list[dict[str, float]]:
     """Per layer, means over ``batches`` source/target batch pairs (see the module doc)."""
-    pad = encoder.config.pad_token_id or 0
-    pairs = zip(
-        _batches(source_rows, batch_size, batches, seed),
-        _batches(target_rows, batch_size, batches, seed + 1),
-    )
     per_layer: dict[int, list[dict[str, float]]] = {}
-    for src, tgt in pairs:
-        h_src = first_token_by_layer(encoder, src, pad)
-        h_tgt = first_token_by_layer(encoder, tgt, pad)
+    for _, h_src, _, h_tgt in _encoded_pairs(
+        encoder, source_rows, target_rows, batch_size, batches, seed
+    ):
         for layer, (hs, ht) in enumerate(zip(h_src, h_tgt)):
             scores = weighting.pairwise_scores(hs, ht, "cosine")
             disp = weighting.dispersion(weighting.normalise(scores.sum(dim=1)))
@@ -140,15 +155,12 @@ def class_mix(
     """`class_mix_from_vectors` on the last layer's first-token vectors of batch pairs drawn
     as `layer_geometry` draws them. Rows need a per-row integer ``labels`` (classification
     tasks), the target rows too: this reads target labels, for analysis only."""
-    pad = encoder.config.pad_token_id or 0
-    pairs = []
-    for src, tgt in zip(
-        _batches(source_rows, batch_size, batches, seed),
-        _batches(target_rows, batch_size, batches, seed + 1),
-    ):
-        h_s = first_token_by_layer(encoder, src, pad)[-1]
-        h_t = first_token_by_layer(encoder, tgt, pad)[-1]
-        pairs.append((h_s, [r["labels"] for r in src], h_t, [r["labels"] for r in tgt]))
+    pairs = [
+        (h_s[-1], [r["labels"] for r in src], h_t[-1], [r["labels"] for r in tgt])
+        for src, h_s, tgt, h_t in _encoded_pairs(
+            encoder, source_rows, target_rows, batch_size, batches, seed
+        )
+    ]
     if not pairs:
         raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
     return class_mix_from_vectors(pairs)
