@@ -8,6 +8,8 @@ params file deep inside).
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import json
 import logging
 import shutil
@@ -488,13 +490,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Subcommands whose jobs import torch, transformers' modelling code, datasets and scikit-learn.
+TORCH_COMMANDS = frozenset({"train", "evaluate", "features", "geometry", "class-mix", "tune"})
+HEAVY_LIBRARIES = ("torch", "transformers.modeling_utils", "datasets", "sklearn.metrics")
+
+
+def import_heavy_libraries() -> None:
+    """Import the libraries a torch job needs with the cyclic GC off, then freeze them.
+
+    Why: these imports create about a million long-lived objects, and the collector would
+    walk them again and again while they are created. Measured on a demo MLDoc train job
+    (2 cores, 2026-12-05): 15.5 s -> 14.0 s with this and the freeze at exit in `main`.
+    Freezing moves them out of the collector's reach; it is enabled again afterwards, so
+    cycles made by the work itself are still collected.
+    """
+    gc.disable()
+    try:
+        for name in HEAVY_LIBRARIES:
+            importlib.import_module(name)
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(argv)
+    finally:
+        # The interpreter's final collection would walk every object of torch and
+        # transformers once more (~0.9 s per job, measured); frozen objects are skipped.
+        # atexit handlers (logging, coverage) still run.
+        gc.freeze()
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["bench"]:  # its own options (see `zsiw bench --help`)
         from zsiw.bench import main as bench_main
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.command in TORCH_COMMANDS:
+        import_heavy_libraries()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
