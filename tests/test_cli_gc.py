@@ -21,9 +21,9 @@ def test_heavy_imports_are_frozen_and_the_collector_is_on_again(monkeypatch):
         gc.unfreeze()
 
 
-def test_every_torch_command_exists_and_light_commands_skip_the_imports(monkeypatch):
+def test_every_scoring_command_exists_and_light_commands_skip_the_imports(monkeypatch):
     names = set(cli.build_parser()._subparsers._group_actions[0].choices)
-    assert names >= cli.TORCH_COMMANDS
+    assert names >= cli.SCORING_COMMANDS
     called = []
     monkeypatch.setattr(cli, "import_heavy_libraries", lambda: called.append(True))
     assert cli.main(["param-docs", "--out", "/dev/null"]) == 0

@@ -8,6 +8,7 @@ params file deep inside).
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import importlib
 import json
@@ -490,19 +491,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Subcommands whose jobs import torch, transformers' modelling code, datasets and scikit-learn.
-TORCH_COMMANDS = frozenset({"train", "evaluate", "features", "geometry", "class-mix", "tune"})
+# Subcommands that train or score a model, and so import all of these (a tokenise job needs
+# neither transformers' modelling code nor scikit-learn: it is left out).
+SCORING_COMMANDS = frozenset({"train", "evaluate", "tune"})
 HEAVY_LIBRARIES = ("torch", "transformers.modeling_utils", "datasets", "sklearn.metrics")
 
 
 def import_heavy_libraries() -> None:
-    """Import the libraries a torch job needs with the cyclic GC off, then freeze them.
+    """Import the libraries a scoring job needs with the cyclic GC off, then freeze them.
 
     Why: these imports create about a million long-lived objects, and the collector would
-    walk them again and again while they are created. Measured on a demo MLDoc train job
-    (2 cores, 2026-12-05): 15.5 s -> 14.0 s with this and the freeze at exit in `main`.
-    Freezing moves them out of the collector's reach; it is enabled again afterwards, so
-    cycles made by the work itself are still collected.
+    walk them again and again while they are created (measured in docs/performance.md).
+    Frozen, they are out of its reach; it is enabled again afterwards, so cycles made by the
+    command's own work are still collected.
     """
     gc.disable()
     try:
@@ -515,22 +516,16 @@ def import_heavy_libraries() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        return _main(argv)
-    finally:
-        # The interpreter's final collection would walk every object of torch and
-        # transformers once more (~0.9 s per job, measured); frozen objects are skipped.
-        # atexit handlers (logging, coverage) still run.
-        gc.freeze()
-
-
-def _main(argv: list[str]) -> int:
+    # At exit the interpreter's final collection walks every object of torch and
+    # transformers once more (~0.9 s per job, measured); atexit runs before it, and frozen
+    # objects are skipped. Other atexit handlers (logging, coverage) still run.
+    atexit.register(gc.freeze)
     if argv[:1] == ["bench"]:  # its own options (see `zsiw bench --help`)
         from zsiw.bench import main as bench_main
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
-    if args.command in TORCH_COMMANDS:
+    if args.command in SCORING_COMMANDS:
         import_heavy_libraries()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
