@@ -8,11 +8,10 @@ from zsiw import cli
 
 def test_heavy_imports_are_frozen_and_the_collector_is_on_again(monkeypatch):
     seen = []
-    monkeypatch.setattr(cli, "HEAVY_LIBRARIES", ("json",))
     monkeypatch.setattr(cli.importlib, "import_module", lambda name: seen.append(gc.isenabled()))
     gc.enable()
     gc.unfreeze()
-    cli.import_heavy_libraries()
+    cli.import_heavy_libraries(("json",))
     try:
         assert seen == [False]  # imported with the collector off
         assert gc.isenabled()  # and on again for the work
@@ -21,11 +20,15 @@ def test_heavy_imports_are_frozen_and_the_collector_is_on_again(monkeypatch):
         gc.unfreeze()
 
 
-def test_every_scoring_command_exists_and_light_commands_skip_the_imports(monkeypatch):
+def test_every_torch_command_exists_and_light_commands_skip_the_imports(monkeypatch):
     names = set(cli.build_parser()._subparsers._group_actions[0].choices)
-    assert names >= cli.SCORING_COMMANDS
+    assert names >= set(cli.HEAVY_IMPORTS)
+    # a tokenise job must not pay for the modelling code and scikit-learn it never uses
+    assert not {"transformers.modeling_utils", "sklearn.metrics"} & set(
+        cli.HEAVY_IMPORTS["features"]
+    )
     called = []
-    monkeypatch.setattr(cli, "import_heavy_libraries", lambda: called.append(True))
+    monkeypatch.setattr(cli, "import_heavy_libraries", lambda names: called.append(names))
     assert cli.main(["param-docs", "--out", "/dev/null"]) == 0
     assert called == []
     assert gc.isenabled()

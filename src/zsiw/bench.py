@@ -589,7 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     reps = 5 if args.quick else 10
     if args.only == "embeddings":
         return _embeddings_only(args, model_dir, device, reps)
-    # The demo's CPU settings in quick mode (4 of 12 layers, frozen word embeddings).
+    # The CPU studies' settings in quick mode (config/real-cpu.yaml, study-cpu.yaml: 4 of 12
+    # layers, frozen word embeddings; the demo itself keeps 3).
     kw: dict[str, Any] = {"num_layers": 4, "freeze_embeddings": True} if args.quick else {}
     threads = torch.get_num_threads()
     report: dict = {"device": str(device), "threads": threads, "quick": args.quick, **kw}

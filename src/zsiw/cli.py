@@ -491,14 +491,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Subcommands that train or score a model, and so import all of these (a tokenise job needs
-# neither transformers' modelling code nor scikit-learn: it is left out).
-SCORING_COMMANDS = frozenset({"train", "evaluate", "tune"})
-HEAVY_LIBRARIES = ("torch", "transformers.modeling_utils", "datasets", "sklearn.metrics")
+# What each torch subcommand imports at start-up, with the collector off (below). A tokenise
+# job (`features`) needs neither transformers' modelling code nor scikit-learn, so it gets
+# only its own libraries; the other subcommands import none of these.
+_SCORING_LIBRARIES = ("torch", "transformers.modeling_utils", "datasets", "sklearn.metrics")
+HEAVY_IMPORTS: dict[str, tuple[str, ...]] = {
+    "train": _SCORING_LIBRARIES,
+    "evaluate": _SCORING_LIBRARIES,
+    "tune": _SCORING_LIBRARIES,
+    "features": ("torch", "datasets", "transformers.models.auto.tokenization_auto"),
+}
 
 
-def import_heavy_libraries() -> None:
-    """Import the libraries a scoring job needs with the cyclic GC off, then freeze them.
+def import_heavy_libraries(names: tuple[str, ...]) -> None:
+    """Import the libraries a torch job needs with the cyclic GC off, then freeze them.
 
     Why: these imports create about a million long-lived objects, and the collector would
     walk them again and again while they are created (measured in docs/performance.md).
@@ -507,7 +513,7 @@ def import_heavy_libraries() -> None:
     """
     gc.disable()
     try:
-        for name in HEAVY_LIBRARIES:
+        for name in names:
             importlib.import_module(name)
     finally:
         gc.freeze()
@@ -525,8 +531,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
-    if args.command in SCORING_COMMANDS:
-        import_heavy_libraries()
+    if args.command in HEAVY_IMPORTS:
+        import_heavy_libraries(HEAVY_IMPORTS[args.command])
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
