@@ -4,7 +4,8 @@ file to the last digit.
 `tests/golden/demo_per_seed.csv` is `results/metrics/per_seed.csv` of
 `snakemake --cores 2 --configfile config/demo.yaml`. First recorded at commit 7e69f06 (before
 the core refactor); recorded again on 2026-12-05 when the demo went from 4 to 3 encoder
-layers (issue 22), on the 2-core development machine (AMD EPYC). It takes ~3 minutes, so it
+layers and from 96 to 64 training rows (issue 22), on the 2-core development machine (AMD
+EPYC), from a run at f279f6d with the new config. It takes ~2 minutes, so it
 runs only on request: `pytest -m golden` (not in CI). Rerun it after any change to training
 code.
 
