@@ -312,11 +312,39 @@ def cmd_plan(args: argparse.Namespace) -> None:
     from zsiw.tune import load_config
 
     config = load_config(Path(args.params), [Path(p) for p in args.configfile])
+    if args.phase:
+        from zsiw.plan import metrics_path, phase_cells
+
+        for cell in phase_cells(config, args.phase):
+            print(metrics_path(cell))
+        return
     if args.cost:
         print(cost_text(config, tflops=args.tflops, job_overhead_s=args.job_overhead), end="")
     else:
         for row in estimate(config):
             print(f"{row.table:28s} {row.jobs:5d} jobs")
+
+
+def cmd_publish(args: argparse.Namespace) -> None:
+    """Copy every finished cell's small outputs (and its trained geometry) into a tracked tree."""
+    from zsiw import plan
+    from zsiw.publish import grid_name, publish_cell, unpublished
+    from zsiw.tune import load_config
+
+    config_path = Path(args.configfile)
+    config = load_config(Path(args.params), [config_path])
+    root = Path(args.to or Path("published", grid_name(config_path)))
+    cells = sorted(set(plan.cells(config)) | set(plan.study_cells(config)))
+    for cell in unpublished(config, root, Path("."), cells):
+        dest = publish_cell(
+            config,
+            cell,
+            root,
+            workdir=Path("."),
+            config_path=config_path,
+            geometry=not args.no_geometry,
+        )
+        print(dest, flush=True)
 
 
 def cmd_param_docs(args: argparse.Namespace) -> None:
@@ -461,7 +489,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cost", action="store_true", help="estimate GPU-hours per table")
     p.add_argument("--tflops", type=float, default=40.0, help="assumed achieved TFLOP/s")
     p.add_argument("--job-overhead", type=float, default=60.0, help="start-up s per job")
+    p.add_argument("--phase", default=None, help="print the metrics paths of one training phase")
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("publish", help="copy finished cells' small outputs into a tracked tree")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument(
+        "--configfile", required=True, help="the grid's preset, e.g. config/full-cpu.yaml"
+    )
+    p.add_argument("--to", default=None, help="default: published/<configfile stem>")
+    p.add_argument("--no-geometry", action="store_true", help="skip the trained geometry")
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("tune", help="choose the learning rate on the source dev set only")
     p.add_argument("--params", default="params.yaml")

@@ -285,3 +285,24 @@ def case_study_cell(config: dict) -> Cell | None:
         int(spec["seed"]),
     )
     return wanted if wanted in set(cells(config)) else None
+
+
+#: Groups of cells in the order a long grid is trained (`zsiw plan --phase`): the paper's main
+#: table first, so that an interrupted grid has lost the least important results.
+PHASES = ("table1", "table4", "study", "table3")
+
+
+def phase_cells(config: dict, phase: str) -> list[Cell]:
+    """The cells of one phase: ``table1`` single-source OTE, ``table4`` multi-source,
+    ``study`` the study's cells that the main grid lacks, ``table3`` classification
+    (Webis-CLS-10 / MLDoc, Table 5's case-study cell included)."""
+    main = cells(config)
+    if phase == "table1":
+        return [c for c in main if task_group(c.task) == "ote" and not c.multi_source]
+    if phase == "table4":
+        return [c for c in main if c.multi_source]
+    if phase == "study":
+        return [c for c in study_cells(config) if c not in set(main)]
+    if phase == "table3":
+        return [c for c in main if task_group(c.task) != "ote" and not c.multi_source]
+    raise ValueError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Train a published grid in the background and commit each finished cell's small outputs as
+# it finishes (the development machine is not kept; a lost machine loses at most the cells in
+# progress). Run from a worktree of this repository checked out at the commit to train with;
+# the published tree is committed into the repository at PUBLISH_REPO.
+#
+#   git worktree add --detach ../full HEAD && cd ../full && (install as in the README) &&
+#   nice -n 19 bash scripts/rerun-grid.sh config/full-cpu.yaml /path/to/main ote-table1 ...
+#
+# Each PHASE is a Snakemake target list from `zsiw plan --phase` (in order of importance); a
+# watcher publishes and commits finished cells every minute while the phases run.
+set -uo pipefail
+config=$1 repo=$2; shift 2
+grid=$(basename "$config" .yaml)
+dest="$repo/published/$grid"
+mkdir -p "$dest" logs
+
+publish() {
+  zsiw publish --configfile "$config" --to "$dest" >>logs/publish.log 2>&1 || return 0
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    if (cd "$repo" && git add -- "published/$grid" &&
+        { git diff --cached --quiet -- "published/$grid" ||
+          git commit -q -m "published/$grid: $(git diff --cached --name-only -- "published/$grid" |
+            grep -c provenance.json) finished cell(s) from $(git -C "$OLDPWD" rev-parse --short HEAD)" \
+            -- "published/$grid"; }); then
+      return 0
+    fi
+    sleep 7  # the index was locked by another git command: try again
+  done
+}
+
+watch() { while sleep 60; do publish; done; }
+watch & watcher=$!
+trap 'kill $watcher 2>/dev/null' EXIT
+
+for phase in "$@"; do
+  echo "== $(date -u +%FT%TZ) phase $phase" >>logs/rerun-grid.log
+  mapfile -t targets < <(zsiw plan --configfile "$config" --phase "$phase")
+  snakemake --cores 2 --configfile "$config" --keep-going --rerun-incomplete \
+    "${targets[@]}" >>logs/rerun-grid.log 2>&1
+  echo "== $(date -u +%FT%TZ) phase $phase exit $?" >>logs/rerun-grid.log
+  publish
+done

@@ -1,0 +1,197 @@
+"""Publish a grid's small per-cell outputs into the repository, as each cell finishes.
+
+A trained grid's files live under ``results/`` (ignored by git) on the machine that trained
+them; when that machine goes, so do they. ``zsiw publish`` copies what the report needs of
+every *finished* cell (``metrics.json`` written and the resume checkpoint gone, so a cell in
+progress is never copied half-done) into a tracked tree that mirrors ``results/runs``::
+
+    published/<grid>/runs/<task>/<encoder>/<method>/<sources>-<target>/seed<N>/
+        metrics.json train.json train_log.jsonl weights_examples.jsonl model_spec.json
+        predictions/<lang>.jsonl   job.log   geometry.json   provenance.json
+
+``<grid>`` is the config file's stem (``config/full-cpu.yaml`` -> ``full-cpu``), and
+``provenance.json`` names the config file (and its hash), the commit of the code that trained
+the cell, the CPU and the library versions. ``geometry.json`` is the trained encoder's weight
+geometry (`zsiw.geometry`), computed here from the model while it still exists, so that the
+geometry summary later needs no model. Models and checkpoints stay out (100+ MB each).
+
+The workflow reads such a tree back with ``--config published=published/<grid>`` and rebuilds
+every table, plot and page from it without training (``docs/results.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from zsiw import plan
+
+#: The small files of a run directory that every product of the report is built from.
+CELL_FILES = (
+    "metrics.json",
+    "train.json",
+    "train_log.jsonl",
+    "weights_examples.jsonl",
+    "model_spec.json",
+)
+CELL_DIRS = ("predictions",)
+JOB_LOG = "job.log"
+GEOMETRY = "geometry.json"
+PROVENANCE = "provenance.json"
+
+
+def grid_name(config_path: Path) -> str:
+    """``config/full-cpu.yaml`` -> ``full-cpu``: the published tree is named after its config."""
+    return Path(config_path).stem
+
+
+def published_run_dir(root: Path, cell: plan.Cell) -> Path:
+    """Where a cell's files live in a published tree (the layout of ``results/runs``)."""
+    return Path(root) / cell.run_dir.relative_to(plan.RESULTS_DIR)
+
+
+def is_finished(run_dir: Path) -> bool:
+    """A job writes its outputs once training is over and deletes ``checkpoint.pt`` last."""
+    return (run_dir / "metrics.json").is_file() and not (run_dir / "checkpoint.pt").exists()
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), for the provenance of timings."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_commit(cwd: Path) -> str:
+    """The commit checked out in ``cwd`` (``+dirty`` when tracked files differ from it)."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "workflow"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha + ("+dirty" if dirty else "")
+
+
+def provenance(config_path: Path, workdir: Path) -> dict[str, Any]:
+    """What produced a cell: config file and hash, code commit, machine, library versions."""
+    import torch
+    import transformers
+
+    return {
+        "config": str(config_path),
+        "config_sha256": hashlib.sha256(Path(workdir, config_path).read_bytes()).hexdigest(),
+        "commit": git_commit(workdir),
+        "cpu": cpu_model(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+    }
+
+
+def cell_geometry(
+    config: dict, run_dir: Path, *, batch_size: int, batches: int = 10, seed: int = 0
+) -> dict[str, Any]:
+    """The trained encoder's weight geometry on its target(s), layer by layer, and for a
+    classifier whether its weights follow the target batch's class mix (`zsiw.geometry`)."""
+    from zsiw.geometry import class_mix, load_rows, trained_geometry
+
+    info = json.loads((run_dir / "train.json").read_text())["cell"]
+    out: dict[str, Any] = {
+        "batch_size": batch_size,
+        "batches": batches,
+        "seed": seed,
+        "layers": trained_geometry(
+            config, [run_dir], batch_size=batch_size, batches=batches, seed=seed
+        ),
+        "class_mix": [],
+    }
+    if info.get("multi_source") or plan.task_group(info["task"]) == "ote":
+        return out
+    from zsiw.models import load_task_model
+
+    model, _ = load_task_model(run_dir)
+    source = load_rows(
+        plan.features_dir(config, info["encoder"], info["task"], info["sources"]), "train"
+    )
+    targets = (
+        plan.targets(config, info["task"])
+        if info["target"] == plan.ALL_TARGETS
+        else [info["target"]]
+    )
+    for target in targets:
+        rows = load_rows(plan.features_dir(config, info["encoder"], info["task"], target), "train")
+        mix = class_mix(
+            model.encoder, source, rows, batch_size=batch_size, batches=2 * batches, seed=seed
+        )
+        out["class_mix"].append({"target": target, **mix})
+    return out
+
+
+def publish_cell(
+    config: dict,
+    cell: plan.Cell,
+    root: Path,
+    *,
+    workdir: Path,
+    config_path: Path,
+    geometry: bool = True,
+) -> Path:
+    """Copy one finished cell's small outputs into ``root``; returns its published directory.
+
+    Files are assembled in a temporary directory beside the destination and moved into place
+    in one rename, so an interrupted publish never leaves a cell that looks complete."""
+    run_dir = Path(workdir) / cell.run_dir
+    if not is_finished(run_dir):
+        raise FileNotFoundError(f"{run_dir}: not finished (no metrics.json, or a checkpoint)")
+    dest = published_run_dir(root, cell)
+    tmp = dest.with_name(dest.name + ".publishing")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in CELL_FILES:
+        if (run_dir / name).is_file():
+            shutil.copy2(run_dir / name, tmp / name)
+    for name in CELL_DIRS:
+        if (run_dir / name).is_dir():
+            shutil.copytree(run_dir / name, tmp / name)
+    job_log = Path(workdir) / plan.train_log_path(cell)
+    if job_log.is_file():
+        shutil.copy2(job_log, tmp / JOB_LOG)
+    if geometry:
+        size = int(config["train"]["target_batch_size"])
+        _write_json(tmp / GEOMETRY, cell_geometry(config, run_dir, batch_size=size))
+    _write_json(tmp / PROVENANCE, provenance(config_path, workdir))
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    return dest
+
+
+def unpublished(config: dict, root: Path, workdir: Path, cells: Sequence[plan.Cell]) -> list:
+    """Finished cells of ``cells`` that ``root`` does not hold yet."""
+    return [
+        c
+        for c in cells
+        if is_finished(Path(workdir) / c.run_dir)
+        and not (published_run_dir(root, c) / PROVENANCE).is_file()
+    ]
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
