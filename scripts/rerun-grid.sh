@@ -36,8 +36,9 @@ trap 'kill $watcher 2>/dev/null' EXIT
 for phase in "$@"; do
   echo "== $(date -u +%FT%TZ) phase $phase" >>logs/rerun-grid.log
   mapfile -t targets < <(zsiw plan --configfile "$config" --phase "$phase")
-  snakemake --cores 2 --configfile "$config" --keep-going --rerun-incomplete \
-    "${targets[@]}" >>logs/rerun-grid.log 2>&1
+  # targets first: --configfile takes every word after it
+  snakemake "${targets[@]}" --cores 2 --configfile "$config" --keep-going --rerun-incomplete \
+    >>logs/rerun-grid.log 2>&1
   echo "== $(date -u +%FT%TZ) phase $phase exit $?" >>logs/rerun-grid.log
   publish
 done
