@@ -28,7 +28,7 @@ def test_preflight_and_cost_commands_run_as_documented(tmp_path):
     preflight, cost = commands(section("3. Preflight and cost"))
     shutil.copy(REPO / "params.yaml", tmp_path)  # a clone without data or encoders
     out = subprocess.run(
-        [*shlex.split(preflight), "--snakefile", str(REPO / "Snakefile")],
+        shlex.split(preflight),
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -65,3 +65,30 @@ def test_offline_setting_means_unreachable(monkeypatch):
     preflight.hub_reachable.cache_clear()
     assert preflight.hub_reachable() is False
     preflight.hub_reachable.cache_clear()
+
+
+def test_a_run_is_checked_only_for_the_jobs_it_will_run(tmp_path):
+    config = config_in(tmp_path)  # no benchmark, no encoder, no network
+    offline = lambda: False  # noqa: E731
+    # encoders_all on a machine with network: only the encoders are asked for
+    jobs = [("fetch_encoder", {"encoder": "xlm-roberta-base"}), ("encoders_all", {})]
+    preflight.check_jobs(config, jobs, reachable=lambda: True)
+    with pytest.raises(preflight.PreflightError) as err:
+        preflight.check_jobs(config, jobs, reachable=offline)
+    assert "1 input(s)" in str(err.value) and "encoder xlm-roberta-base" in str(err.value)
+    # tables rebuilt from results pulled or published: nothing to obtain, nothing checked
+    preflight.check_jobs(config, [("aggregate", {}), ("tables", {})], reachable=offline)
+    with pytest.raises(preflight.PreflightError) as err:
+        preflight.check_jobs(config, [("obtain_raw", {"dataset": "semeval2016"})], offline)
+    text = str(err.value)
+    assert "1 input(s)" in text and "SemEval-2016" in text and "MLDoc" not in text
+
+
+def test_the_parse_time_warning_names_everything_and_stops_nothing(tmp_path):
+    text = preflight.warn(config_in(tmp_path), reachable=lambda: False)
+    assert "5 input(s)" in text and "a run stops before its first job" in text
+    from snakemake.utils import update_config
+
+    config = copy.deepcopy(PARAMS)
+    update_config(config, yaml.safe_load((REPO / "config/demo.yaml").read_text()))
+    assert preflight.warn(config, reachable=lambda: False) is None

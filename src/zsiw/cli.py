@@ -347,6 +347,15 @@ def cmd_publish(args: argparse.Namespace) -> None:
         print(dest, flush=True)
 
 
+def cmd_preflight(args: argparse.Namespace) -> None:
+    """Every data set and encoder of the whole grid, checked strictly (exit 1 naming all)."""
+    from zsiw.preflight import check
+    from zsiw.tune import load_config
+
+    check(load_config(Path(args.params), [Path(p) for p in args.configfile]))
+    print("zsiw preflight: every data set and encoder of this grid can be had")
+
+
 def cmd_param_docs(args: argparse.Namespace) -> None:
     from zsiw.paramdoc import write
 
@@ -491,6 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--job-overhead", type=float, default=60.0, help="start-up s per job")
     p.add_argument("--phase", default=None, help="print the metrics paths of one training phase")
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("preflight", help="can every data set and encoder of the grid be had?")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--configfile", nargs="*", default=[], help="presets layered on params")
+    p.set_defaults(func=cmd_preflight)
 
     p = sub.add_parser("publish", help="copy finished cells' small outputs into a tracked tree")
     p.add_argument("--params", default="params.yaml")

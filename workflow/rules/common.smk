@@ -5,15 +5,28 @@ import json
 import shlex
 from pathlib import Path
 
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 from zsiw import plan, preflight, tasks, weighting
 
 validate(config, "../schemas/params.schema.yaml")
 
-# Every data set and encoder the grid needs, checked once before any job (not inside jobs).
+# Data sets and encoders (zsiw.preflight): what the whole grid lacks is named when the
+# workflow is parsed (a dry run still shows the plan); a run stops before its first job only if
+# a job it is about to run needs one of them. Never inside cluster jobs.
 if workflow.is_main_process and config.get("preflight", True):
-    preflight.check(config)
+    _missing = preflight.warn(config)
+    if _missing:
+        logger.warning(_missing)
+
+
+onstart:
+    if config.get("preflight", True) and not workflow.touch:
+        preflight.check_jobs(
+            config, [(j.rule.name, dict(j.wildcards)) for j in workflow.dag.needrun_jobs()]
+        )
+
 
 for _enc in config["encoders"]:
     if "--" in _enc:
