@@ -26,3 +26,4 @@ rule all:
         comparison=(
             ["results/report/comparison.md"] if config["report"].get("compare_with") else []
         ),
+        published=published_copies() if PUBLISHED else [],

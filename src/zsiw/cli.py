@@ -270,6 +270,12 @@ def cmd_geometry(args: argparse.Namespace) -> None:
         from zsiw.tune import load_config
 
         config = load_config(Path(args.params), [Path(p) for p in args.configfile])
+    if args.records:  # published cells: their geometry was measured when they were published
+        from zsiw.publish import load_geometry_records
+
+        for path in write_geometry(load_geometry_records(args.records), Path(args.out)):
+            logging.info("wrote %s", path)
+        return
     size = args.batch_size or int(config["train"]["target_batch_size"])
     records = pretrained_geometry(config, batch_size=size, batches=args.batches, seed=args.seed)
     records += trained_geometry(
@@ -328,13 +334,22 @@ def cmd_plan(args: argparse.Namespace) -> None:
 def cmd_publish(args: argparse.Namespace) -> None:
     """Copy every finished cell's small outputs (and its trained geometry) into a tracked tree."""
     from zsiw import plan
-    from zsiw.publish import grid_name, publish_cell, unpublished
+    from zsiw.publish import (
+        PRETRAINED_GEOMETRY,
+        grid_name,
+        publish_cell,
+        publish_pretrained_geometry,
+        unpublished,
+    )
     from zsiw.tune import load_config
 
     config_path = Path(args.configfile)
     config = load_config(Path(args.params), [config_path])
     root = Path(args.to or Path("published", grid_name(config_path)))
     cells = sorted(set(plan.cells(config)) | set(plan.study_cells(config)))
+    if not args.no_geometry and not (root / PRETRAINED_GEOMETRY).is_file():
+        root.mkdir(parents=True, exist_ok=True)
+        print(publish_pretrained_geometry(config, root), flush=True)
     for cell in unpublished(config, root, Path("."), cells):
         dest = publish_cell(
             config,
@@ -345,6 +360,30 @@ def cmd_publish(args: argparse.Namespace) -> None:
             geometry=not args.no_geometry,
         )
         print(dest, flush=True)
+
+
+def cmd_publish_products(args: argparse.Namespace) -> None:
+    """Copy rebuilt products from results/ into the published tree (and pages into docs/)."""
+    from zsiw.publish import publish_products
+
+    for path in publish_products(args.products, Path(args.to), pages=args.pages):
+        logging.info("wrote %s", path)
+
+
+def cmd_results_page(args: argparse.Namespace) -> None:
+    from zsiw.report.results_page import write_results_page
+
+    out = write_results_page(
+        args.out,
+        config=args.config,
+        config_name=args.config_name,
+        rows=args.rows,
+        significance=args.significance,
+        comparison=args.comparison,
+        provenance=args.provenance,
+        command=args.command_line,
+    )
+    logging.info("wrote %s", out)
 
 
 def cmd_preflight(args: argparse.Namespace) -> None:
@@ -479,6 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batches", type=int, default=10, help="batch pairs per task x target")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="results/geometry")
+    p.add_argument(
+        "--records", nargs="*", default=[], help="published geometry JSON files (no model needed)"
+    )
     p.set_defaults(func=cmd_geometry)
 
     p = sub.add_parser(
@@ -500,6 +542,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--job-overhead", type=float, default=60.0, help="start-up s per job")
     p.add_argument("--phase", default=None, help="print the metrics paths of one training phase")
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("publish-products", help="copy rebuilt products into a published tree")
+    p.add_argument("products", nargs="+", help="files under results/")
+    p.add_argument("--to", required=True, help="the published tree, e.g. published/full-cpu")
+    p.add_argument("--pages", type=_json, default={}, help='{"report/results.md": "docs/..."}')
+    p.set_defaults(func=cmd_publish_products)
+
+    p = sub.add_parser("results-page", help="the generated results page of a grid")
+    p.add_argument("--config", type=_json, required=True, help="the merged params as JSON")
+    p.add_argument("--config-name", required=True, help="the preset's stem, e.g. full-cpu")
+    p.add_argument("--rows", required=True, help="results/metrics/per_seed.csv")
+    p.add_argument("--significance", required=True)
+    p.add_argument("--comparison", default=None, help="results/report/comparison.md")
+    p.add_argument("--provenance", nargs="*", default=[], help="cells' provenance.json")
+    p.add_argument("--command-line", required=True, help="the command that rebuilds the page")
+    p.add_argument("--out", default="results/report/results.md")
+    p.set_defaults(func=cmd_results_page)
 
     p = sub.add_parser("preflight", help="can every data set and encoder of the grid be had?")
     p.add_argument("--params", default="params.yaml")

@@ -306,3 +306,38 @@ def phase_cells(config: dict, phase: str) -> list[Cell]:
     if phase == "table3":
         return [c for c in main if task_group(c.task) != "ote" and not c.multi_source]
     raise ValueError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+
+
+# ---------------------------------------------------------------- published grids
+
+
+def published_dir(root: str | Path, cell: Cell) -> Path:
+    """Where a cell's files live in a published tree (``zsiw publish``): the layout of
+    ``results/runs`` under ``root``."""
+    return Path(root) / cell.run_dir.relative_to(RESULTS_DIR)
+
+
+def cell_dir(config: dict, cell: Cell) -> Path:
+    """Where the report reads a cell's files: its run directory, or with ``published`` set
+    its copy in that published tree (nothing is trained then)."""
+    root = config.get("published")
+    return published_dir(root, cell) if root else cell.run_dir
+
+
+def runs_root(config: dict) -> Path:
+    """The folder that holds every cell's run directory (see `cell_dir`)."""
+    root = config.get("published")
+    return Path(root, "runs") if root else Path(RESULTS_DIR, "runs")
+
+
+def is_published(root: str | Path, cell: Cell) -> bool:
+    """``zsiw publish`` writes a cell's ``provenance.json`` last, in one rename with the rest."""
+    return (published_dir(root, cell) / "provenance.json").is_file()
+
+
+def report_cells(config: dict) -> list[Cell]:
+    """The cells the report is built from: every cell of the grid, or with ``published`` set
+    those the published tree holds (a grid still being trained is reported as far as it got;
+    the results page names the cells it lacks)."""
+    root = config.get("published")
+    return [c for c in cells(config) if not root or is_published(root, c)]

@@ -51,11 +51,6 @@ def grid_name(config_path: Path) -> str:
     return Path(config_path).stem
 
 
-def published_run_dir(root: Path, cell: plan.Cell) -> Path:
-    """Where a cell's files live in a published tree (the layout of ``results/runs``)."""
-    return Path(root) / cell.run_dir.relative_to(plan.RESULTS_DIR)
-
-
 def is_finished(run_dir: Path) -> bool:
     """A job writes its outputs once training is over and deletes ``checkpoint.pt`` last."""
     return (run_dir / "metrics.json").is_file() and not (run_dir / "checkpoint.pt").exists()
@@ -161,7 +156,7 @@ def publish_cell(
     run_dir = Path(workdir) / cell.run_dir
     if not is_finished(run_dir):
         raise FileNotFoundError(f"{run_dir}: not finished (no metrics.json, or a checkpoint)")
-    dest = published_run_dir(root, cell)
+    dest = plan.published_dir(root, cell)
     tmp = dest.with_name(dest.name + ".publishing")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -188,10 +183,61 @@ def unpublished(config: dict, root: Path, workdir: Path, cells: Sequence[plan.Ce
     return [
         c
         for c in cells
-        if is_finished(Path(workdir) / c.run_dir)
-        and not (published_run_dir(root, c) / PROVENANCE).is_file()
+        if is_finished(Path(workdir) / c.run_dir) and not plan.is_published(root, c)
     ]
 
 
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+PRETRAINED_GEOMETRY = "pretrained_geometry.json"
+
+
+def publish_pretrained_geometry(config: dict, root: Path, *, batches: int = 10) -> Path:
+    """The pretrained encoders' geometry on every task x target, once per published tree."""
+    from zsiw.geometry import pretrained_geometry
+
+    size = int(config["train"]["target_batch_size"])
+    out = Path(root) / PRETRAINED_GEOMETRY
+    records = pretrained_geometry(config, batch_size=size, batches=batches, seed=0)
+    tmp = out.with_name(out.name + ".tmp")
+    _write_json(tmp, {"batch_size": size, "batches": batches, "seed": 0, "layers": records})
+    tmp.replace(out)
+    return out
+
+
+def load_geometry_records(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """The per-layer records of published geometry files (pretrained and cells)."""
+    records: list[dict[str, Any]] = []
+    for path in paths:
+        records += json.loads(Path(path).read_text())["layers"]
+    return records
+
+
+def publish_products(
+    products: Sequence[str | Path], root: Path, *, pages: dict[str, str] | None = None
+) -> list[Path]:
+    """Copy products rebuilt under ``results/`` to the same place under ``root``; each of
+    ``pages`` (``results path: docs page``) also to its docs page, which then starts with the
+    generated-page marker (a generated page is generated whole, and says so first)."""
+    from zsiw.report.results_page import GENERATED
+
+    written = []
+    for product in products:
+        rel = Path(product).relative_to(plan.RESULTS_DIR)
+        dest = Path(root) / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        shutil.copyfile(product, tmp)
+        tmp.replace(dest)
+        written.append(dest)
+    for name, page in (pages or {}).items():
+        text = (Path(plan.RESULTS_DIR) / name).read_text()
+        if not text.startswith(GENERATED):
+            text = f"{GENERATED}\n{text}"
+        tmp = Path(page).with_name(Path(page).name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(page)
+        written.append(Path(page))
+    return written

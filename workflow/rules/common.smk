@@ -15,7 +15,11 @@ validate(config, "../schemas/params.schema.yaml")
 # Data sets and encoders (zsiw.preflight): what the whole grid lacks is named when the
 # workflow is parsed (a dry run still shows the plan); a run stops before its first job only if
 # a job it is about to run needs one of them. Never inside cluster jobs.
-if workflow.is_main_process and config.get("preflight", True):
+# With `published` set (a committed grid, `zsiw publish`) nothing is trained or obtained: the
+# report reads the cells from that tree, and no data set or encoder is needed.
+PUBLISHED = config.get("published")
+
+if workflow.is_main_process and config.get("preflight", True) and not PUBLISHED:
     _missing = preflight.warn(config)
     if _missing:
         logger.warning(_missing)
@@ -102,8 +106,13 @@ def obtain_args(dataset):
     )
 
 
+def cell_file(cell, name):
+    """A file of a trained cell, where the report reads it (`plan.cell_dir`)."""
+    return str(plan.cell_dir(config, cell) / name)
+
+
 def all_metrics():
-    return [str(p) for p in plan.all_metrics_paths(config)]
+    return [cell_file(cell, "metrics.json") for cell in plan.report_cells(config)]
 
 
 def all_tables():
@@ -117,12 +126,22 @@ def all_plots():
 
 
 def all_train_logs():
-    return [str(cell.run_dir / "train_log.jsonl") for cell in plan.cells(config)]
+    return [cell_file(cell, "train_log.jsonl") for cell in plan.report_cells(config)]
 
 
 def case_study_log():
     cell = plan.case_study_cell(config)
-    return [str(cell.run_dir / "weights_examples.jsonl")] if cell else []
+    if not cell or cell not in plan.report_cells(config):
+        return []
+    return [cell_file(cell, "weights_examples.jsonl")]
+
+
+def study_metrics():
+    """The study's cells; with `published` set, none unless the tree holds all of them."""
+    study = [cell_file(cell, "metrics.json") for cell in plan.study_cells(config)]
+    if PUBLISHED and not all(plan.is_published(PUBLISHED, c) for c in plan.study_cells(config)):
+        return []
+    return study
 
 
 def tables_config():
@@ -177,7 +196,9 @@ def eval_features(wc):
 def geometry_cells():
     """Trained single-source plain and IW cells whose encoders `zsiw geometry` measures."""
     iw = [m for m in config["methods"] if m != plan.PLAIN][:1]
-    return [c for c in plan.cells(config) if not c.multi_source and c.method in (plan.PLAIN, *iw)]
+    return [
+        c for c in plan.report_cells(config) if not c.multi_source and c.method in (plan.PLAIN, *iw)
+    ]
 
 
 def geometry_features():
@@ -188,3 +209,47 @@ def geometry_features():
             for lang in [config["source_lang"], *plan.targets(config, task)]:
                 out.append(manifest(features(plan.encoder_slug(encoder), task, lang)))
     return out
+
+
+def grid_name():
+    """The preset's stem (``published/full-cpu`` -> ``full-cpu``; else the last configfile)."""
+    if PUBLISHED:
+        return Path(PUBLISHED).name
+    files = [Path(f) for f in workflow.overwrite_configfiles or []]
+    return files[-1].stem if files else "params"
+
+
+def rebuild_command():
+    """The command a reader runs to rebuild the results page."""
+    if PUBLISHED:
+        return (
+            f"snakemake --cores 2 --configfile config/{grid_name()}.yaml"
+            f" --config published={PUBLISHED}"
+        )
+    return f"snakemake results/report/results.md --cores 2 --configfile config/{grid_name()}.yaml"
+
+
+def published_products():
+    """What a published grid's rebuild writes under results/ and copies into its tree (the
+    PDFs stay out: their bytes carry a creation date)."""
+    if not PUBLISHED:
+        return []
+    out = all_tables() + ["results/metrics/summary.json", "results/metrics/per_seed.csv"]
+    out += [f"results/report/{n}" for n in ("scorecard.md", "significance.csv", "results.md")]
+    if config["report"]["compare_with"]:
+        out.append("results/report/comparison.md")
+    out += [p for p in all_plots() if p.endswith(".png")]
+    if geometry_cells():
+        out += [f"results/geometry/geometry.{x}" for x in ("csv", "md", "png")]
+    if study_metrics():
+        study = config.get("study", {})
+        out.append(study.get("table", "results/tables/study_iw.tex"))
+        out.append(study.get("findings", "results/report/findings.md"))
+    return out
+
+
+def published_copies():
+    """The committed copies `publish_products` writes: the products in the published tree,
+    and the generated pages in docs/ (`report.pages`)."""
+    copies = [str(Path(PUBLISHED, Path(p).relative_to("results"))) for p in published_products()]
+    return copies + list(config["report"].get("pages", {}).values())

@@ -4,6 +4,7 @@
 # Quick summaries: run where Snakemake runs rather than waiting in a cluster queue.
 localrules:
     aggregate,
+    results_page,
     tables,
     report,
     study_iw,
@@ -88,18 +89,20 @@ rule report:
     params:
         resamples=config.get("report", {}).get("bootstrap_resamples", 1000),
         seed=config.get("report", {}).get("bootstrap_seed", 0),
+        runs_root=lambda wc: str(plan.runs_root(config)),
     shell:
         "zsiw report --rows {input.rows} --resamples {params.resamples} --seed {params.seed}"
+        " --runs-root {params.runs_root}"
         " --out-dir $(dirname {output.scorecard}) --plots-dir $(dirname {output.plots[0]})"
         " --figures-dir $(dirname {output.pdfs[0]}) --logs {input.logs} > {log} 2>&1"
 
 
 rule study_iw:
     input:
-        [str(plan.metrics_path(cell)) for cell in plan.study_cells(config)],
+        study_metrics(),
     output:
         table=config.get("study", {}).get("table", "results/tables/study_iw.tex"),
-        findings=config.get("study", {}).get("findings", "docs/findings.md"),
+        findings=config.get("study", {}).get("findings", "results/report/findings.md"),
     log:
         "logs/study_iw.log",
     conda:
@@ -107,30 +110,55 @@ rule study_iw:
     params:
         resamples=config.get("report", {}).get("bootstrap_resamples", 1000),
         seed=config.get("report", {}).get("bootstrap_seed", 0),
+        runs_root=lambda wc: str(plan.runs_root(config)),
     shell:
         "zsiw study --metrics {input} --table {output.table} --findings {output.findings}"
+        " --runs-root {params.runs_root}"
         " --resamples {params.resamples} --seed {params.seed} > {log} 2>&1"
 
 
-rule geometry:
-    input:
-        features=geometry_features(),
-        runs=[str(plan.metrics_path(c)) for c in geometry_cells()],
-    output:
-        csv="results/geometry/geometry.csv",
-        md="results/geometry/geometry.md",
-        png="results/geometry/geometry.png",
-        pdf="results/geometry/geometry.pdf",
-    log:
-        "logs/geometry.log",
-    conda:
-        "../envs/zsiw.yaml"
-    params:
-        config=lambda wc: json.dumps(config),
-        runs=" ".join(str(c.run_dir) for c in geometry_cells()),
-    shell:
-        "zsiw geometry --config {params.config:q} --runs {params.runs}"
-        " --out results/geometry > {log} 2>&1"
+if PUBLISHED:
+
+    # A published grid's geometry was measured from each model when it was published.
+    rule geometry:
+        input:
+            records=[
+                str(Path(PUBLISHED, "pretrained_geometry.json")),
+                *[cell_file(c, "geometry.json") for c in geometry_cells()],
+            ],
+        output:
+            csv="results/geometry/geometry.csv",
+            md="results/geometry/geometry.md",
+            png="results/geometry/geometry.png",
+            pdf="results/geometry/geometry.pdf",
+        log:
+            "logs/geometry.log",
+        conda:
+            "../envs/zsiw.yaml"
+        shell:
+            "zsiw geometry --records {input.records} --out results/geometry > {log} 2>&1"
+
+else:
+
+    rule geometry:
+        input:
+            features=geometry_features(),
+            runs=[str(plan.metrics_path(c)) for c in geometry_cells()],
+        output:
+            csv="results/geometry/geometry.csv",
+            md="results/geometry/geometry.md",
+            png="results/geometry/geometry.png",
+            pdf="results/geometry/geometry.pdf",
+        log:
+            "logs/geometry.log",
+        conda:
+            "../envs/zsiw.yaml"
+        params:
+            config=lambda wc: json.dumps(config),
+            runs=" ".join(str(c.run_dir) for c in geometry_cells()),
+        shell:
+            "zsiw geometry --config {params.config:q} --runs {params.runs}"
+            " --out results/geometry > {log} 2>&1"
 
 
 rule compare:
@@ -149,3 +177,55 @@ rule compare:
     shell:
         "zsiw compare --rows {input.rows} --reference {input.reference} --out {output}"
         " --source-lang {params.source} --paper-encoder {params.encoder} > {log} 2>&1"
+
+
+rule results_page:
+    input:
+        rows="results/metrics/per_seed.csv",
+        significance="results/report/significance.csv",
+        comparison=["results/report/comparison.md"] if config["report"]["compare_with"] else [],
+        provenance=(
+            [cell_file(c, "provenance.json") for c in plan.report_cells(config)]
+            if PUBLISHED
+            else []
+        ),
+    output:
+        "results/report/results.md",
+    log:
+        "logs/results_page.log",
+    conda:
+        "../envs/zsiw.yaml"
+    params:
+        config=lambda wc: json.dumps(config),
+        name=grid_name(),
+        command=rebuild_command(),
+        comparison=lambda wc, input: (
+            f"--comparison {input.comparison[0]}" if input.comparison else ""
+        ),
+    shell:
+        "zsiw results-page --config {params.config:q} --config-name {params.name}"
+        " --rows {input.rows} --significance {input.significance} {params.comparison}"
+        " --provenance {input.provenance} --command-line {params.command:q}"
+        " --out {output} > {log} 2>&1"
+
+
+# A published grid: the rebuilt products are copied back into its tree (and its pages into
+# docs/), so that the committed copies are always what the workflow makes of the cells.
+if PUBLISHED:
+
+    localrules:
+        publish_products,
+
+    rule publish_products:
+        input:
+            published_products(),
+        output:
+            published_copies(),
+        log:
+            "logs/publish_products.log",
+        conda:
+            "../envs/zsiw.yaml"
+        params:
+            pages=json.dumps(config["report"].get("pages", {})),
+        shell:
+            "zsiw publish-products {input} --to {PUBLISHED} --pages {params.pages:q} > {log} 2>&1"

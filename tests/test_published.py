@@ -1,0 +1,128 @@
+"""Published grids (`zsiw publish`): the committed demo grid rebuilds every product on a copy
+of the repository without data, encoders or training, byte for byte, and a second run plans
+nothing; the publishing functions copy only finished cells, atomically."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from zsiw import plan
+from zsiw.publish import is_finished, publish_cell, publish_products, unpublished
+from zsiw.report.results_page import GENERATED
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "published" / "demo"
+COMMAND = "snakemake --cores 2 --configfile config/demo.yaml --config published=published/demo"
+
+
+def tracked_copy(dest: Path) -> Path:
+    """The repository's tracked files, as a fresh clone has them (no data/, no results/)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        src = REPO / name.decode()
+        if src.is_file():
+            (dest / name.decode()).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name.decode())
+    return dest
+
+
+@pytest.mark.workflow
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
+def test_the_published_demo_grid_is_rebuilt_exactly_without_data_and_then_is_up_to_date(
+    tmp_path,
+):
+    work = tracked_copy(tmp_path / "clone")
+    assert not (work / "data" / "raw").exists() and not (work / "data" / "models").exists()
+    before = {
+        p.relative_to(work): p.read_bytes() for p in (work / "published").rglob("*") if p.is_file()
+    }
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    first = subprocess.run(
+        COMMAND.split(), cwd=work, capture_output=True, text=True, timeout=600, env=env
+    )
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "rule train" not in first.stderr and "rule tokenise" not in first.stderr
+    assert "zsiw preflight" not in first.stderr  # no data asked for
+    rebuilt = [p for p in (work / "results").rglob("*") if p.is_file()]
+    assert any(p.name == "table1.tex" for p in rebuilt)
+    after = {
+        p.relative_to(work): p.read_bytes() for p in (work / "published").rglob("*") if p.is_file()
+    }
+    changed = sorted(str(k) for k in before if after.get(k) != before[k])
+    assert set(after) == set(before) and not changed, changed  # the committed copies are exact
+    products = [p for p in after if "runs" not in p.parts and p.suffix != ".json"]
+    assert len(products) >= 15  # tables, metrics, report pages, plots, geometry
+    second = subprocess.run(
+        COMMAND.split(), cwd=work, capture_output=True, text=True, timeout=600, env=env
+    )
+    assert second.returncode == 0 and "Nothing to be done" in second.stdout + second.stderr
+
+
+def test_the_demo_results_page_is_generated_from_every_published_cell():
+    page = (DEMO / "report" / "results.md").read_text()
+    assert page.startswith(GENERATED)
+    config = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
+    assert f"cells: {len(list((DEMO / 'runs').rglob('provenance.json')))} of" in page
+    assert "Not reproduced here" in page and "xlm-roberta-base" in page
+    rows = (DEMO / "report" / "significance.csv").read_text().splitlines()[1:]
+    assert page.count("| cosine |") + page.count("| multi-source cosine |") == len(rows)
+    assert config["encoders"][0] in page
+
+
+def fake_run(root: Path, cell: plan.Cell, *, finished: bool) -> Path:
+    run = root / cell.run_dir
+    (run / "predictions").mkdir(parents=True)
+    (run / "predictions" / "es.jsonl").write_text('{"id": 1}\n')
+    (run / "train.json").write_text(json.dumps({"cell": cell.to_dict()}))
+    (run / "model.safetensors").write_bytes(b"x" * 64)
+    (run / "metrics.json").write_text("{}")
+    if not finished:
+        (run / "checkpoint.pt").write_bytes(b"ckpt")
+    return run
+
+
+def test_only_finished_cells_are_published_and_models_stay_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "g.yaml").write_text("seeds: [1]\n")
+    done = plan.Cell("ote", "e", "none", ("en",), "all", 1)
+    running = plan.Cell("ote", "e", "cosine", ("en",), "es", 1)
+    fake_run(tmp_path, done, finished=True)
+    fake_run(tmp_path, running, finished=False)
+    assert is_finished(tmp_path / done.run_dir) and not is_finished(tmp_path / running.run_dir)
+    root = tmp_path / "published" / "g"
+    todo = unpublished({}, root, tmp_path, [done, running])
+    assert todo == [done]
+    dest = publish_cell(
+        {}, done, root, workdir=tmp_path, config_path=Path("config/g.yaml"), geometry=False
+    )
+    assert dest == root / "runs/ote/e/none/en-all/seed1"
+    names = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert names == ["metrics.json", "predictions/es.jsonl", "provenance.json", "train.json"]
+    prov = json.loads((dest / "provenance.json").read_text())
+    assert prov["config"] == "config/g.yaml" and len(prov["config_sha256"]) == 64
+    assert unpublished({}, root, tmp_path, [done, running]) == []
+    with pytest.raises(FileNotFoundError, match="not finished"):
+        publish_cell({}, running, root, workdir=tmp_path, config_path=Path("config/g.yaml"))
+
+
+def test_products_and_pages_are_copied_and_pages_say_they_are_generated(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results" / "report").mkdir(parents=True)
+    (tmp_path / "results" / "report" / "findings.md").write_text("# Findings\n")
+    (tmp_path / "docs").mkdir()
+    written = publish_products(
+        ["results/report/findings.md"],
+        tmp_path / "published" / "g",
+        pages={"report/findings.md": "docs/findings-g.md"},
+    )
+    assert (tmp_path / "published/g/report/findings.md").read_text() == "# Findings\n"
+    assert (tmp_path / "docs/findings-g.md").read_text() == f"{GENERATED}\n# Findings\n"
+    assert len(written) == 2
