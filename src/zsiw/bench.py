@@ -552,7 +552,8 @@ def cost_model(config: dict, step_seconds: dict[str, float], train_sizes: dict[s
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> Any:
+    """`zsiw bench`'s options (its own parser: `zsiw.cli` hands it the arguments unparsed)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="zsiw bench", description=__doc__.splitlines()[0])
@@ -568,7 +569,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="run one section: embeddings = whole vs pruned vs frozen word embeddings",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     import tempfile
 

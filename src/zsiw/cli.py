@@ -494,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", nargs="+", required=True)
     p.add_argument("--runs-root", default="results/runs")
     p.add_argument("--table", default="results/tables/study_iw.tex")
-    p.add_argument("--findings", default="docs/findings.md")
+    p.add_argument("--findings", default="results/report/findings.md")
     p.add_argument("--resamples", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_study)

@@ -16,8 +16,10 @@ HEADER = """# Configuration
 
 `params.yaml` is the paper run and the single source of truth for every parameter: Snakemake
 reads it as its configfile and validates it against `workflow/schemas/params.schema.yaml`
-before any job starts; DVC reads it as its params file. `config/demo.yaml` (offline demo) and
-`config/real-cpu.yaml` (real data, CPU-sized) override some keys:
+before any job starts; DVC reads it as its params file. The presets in `config/` override
+some keys (each file's first lines say what it is for):
+
+{presets}
 
     snakemake --cores 2 --configfile config/demo.yaml
 
@@ -26,6 +28,16 @@ This page is generated from the schema (`zsiw param-docs`); edit the description
 | parameter | type | default | description |
 |---|---|---|---|
 """
+PRESETS = Path("config")
+
+
+def presets(folder: Path = PRESETS) -> str:
+    """One line per preset file: its name and the first phrase of its opening comment."""
+    lines = []
+    for path in sorted(folder.glob("*.yaml")):
+        first = path.read_text().splitlines()[0].lstrip("# ").split(":")[0]
+        lines.append(f"* `{path.as_posix()}`: {first}")
+    return "\n".join(lines)
 
 
 def _resolve(node: dict, root: dict) -> dict:
@@ -70,7 +82,7 @@ def render(schema: dict) -> str:
         f"| `{name}` | {kind} | {default} | {text} |"
         for name, kind, default, text in rows(schema, schema)
     ]
-    return HEADER + "\n".join(lines) + "\n"
+    return HEADER.format(presets=presets()) + "\n".join(lines) + "\n"
 
 
 def write(schema_path: Path = SCHEMA, out: Path = Path("config/README.md")) -> Path:
