@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from zsiw import plan
+from zsiw.plan import GENERATED
 from zsiw.publish import is_finished, publish_cell, publish_products, unpublished
-from zsiw.report.results_page import GENERATED
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "published" / "demo"

@@ -11,8 +11,11 @@ from typing import Any
 
 import yaml
 
+from zsiw.plan import GENERATED
+
 SCHEMA = Path("workflow/schemas/params.schema.yaml")
-HEADER = """# Configuration
+HEADER = """{generated}
+# Configuration
 
 `params.yaml` is the paper run and the single source of truth for every parameter: Snakemake
 reads it as its configfile and validates it against `workflow/schemas/params.schema.yaml`
@@ -82,7 +85,7 @@ def render(schema: dict) -> str:
         f"| `{name}` | {kind} | {default} | {text} |"
         for name, kind, default, text in rows(schema, schema)
     ]
-    return HEADER.format(presets=presets()) + "\n".join(lines) + "\n"
+    return HEADER.format(generated=GENERATED, presets=presets()) + "\n".join(lines) + "\n"
 
 
 def write(schema_path: Path = SCHEMA, out: Path = Path("config/README.md")) -> Path:

@@ -91,6 +91,9 @@ def provenance(config_path: Path, workdir: Path) -> dict[str, Any]:
     import transformers
 
     return {
+        # fp32 results are bit-identical only between CPUs that run the same vector kernels
+        # (docs/results.md): torch picks AVX2 or AVX-512 code by what the CPU has.
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "config": str(config_path),
         "config_sha256": hashlib.sha256(Path(workdir, config_path).read_bytes()).hexdigest(),
         "commit": git_commit(workdir),
@@ -221,7 +224,7 @@ def publish_products(
     """Copy products rebuilt under ``results/`` to the same place under ``root``; each of
     ``pages`` (``results path: docs page``) also to its docs page, which then starts with the
     generated-page marker (a generated page is generated whole, and says so first)."""
-    from zsiw.report.results_page import GENERATED
+    from zsiw.plan import GENERATED
 
     written = []
     for product in products:
