@@ -168,7 +168,10 @@ def publish_cell(
             shutil.copy2(run_dir / name, tmp / name)
     for name in CELL_DIRS:
         if (run_dir / name).is_dir():
-            shutil.copytree(run_dir / name, tmp / name)
+            # not Snakemake's marker file of a directory output
+            shutil.copytree(
+                run_dir / name, tmp / name, ignore=shutil.ignore_patterns(".snakemake_timestamp")
+            )
     job_log = Path(workdir) / plan.train_log_path(cell)
     if job_log.is_file():
         shutil.copy2(job_log, tmp / JOB_LOG)
