@@ -382,6 +382,7 @@ def cmd_results_page(args: argparse.Namespace) -> None:
         comparison=args.comparison,
         provenance=args.provenance,
         command=args.command_line,
+        rerun_of=args.rerun_of,
     )
     logging.info("wrote %s", out)
 
@@ -557,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--comparison", default=None, help="results/report/comparison.md")
     p.add_argument("--provenance", nargs="*", default=[], help="cells' provenance.json")
     p.add_argument("--command-line", required=True, help="the command that rebuilds the page")
+    p.add_argument("--rerun-of", default=None, help="YAML of an earlier run's per-seed scores")
     p.add_argument("--out", default="results/report/results.md")
     p.set_defaults(func=cmd_results_page)
 

@@ -184,6 +184,7 @@ rule results_page:
         rows="results/metrics/per_seed.csv",
         significance="results/report/significance.csv",
         comparison=["results/report/comparison.md"] if config["report"]["compare_with"] else [],
+        rerun_of=config["report"]["rerun_of"] or [],
         provenance=(
             [cell_file(c, "provenance.json") for c in plan.report_cells(config)]
             if PUBLISHED
@@ -202,10 +203,11 @@ rule results_page:
         comparison=lambda wc, input: (
             f"--comparison {input.comparison[0]}" if input.comparison else ""
         ),
+        rerun_of=lambda wc, input: f"--rerun-of {input.rerun_of}" if input.rerun_of else "",
     shell:
         "zsiw results-page --config {params.config:q} --config-name {params.name}"
         " --rows {input.rows} --significance {input.significance} {params.comparison}"
-        " --provenance {input.provenance} --command-line {params.command:q}"
+        " --provenance {input.provenance} --command-line {params.command:q} {params.rerun_of}"
         " --out {output} > {log} 2>&1"
 
 

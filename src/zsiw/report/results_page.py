@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from zsiw import plan
 from zsiw.paper import canonical_encoder
@@ -45,7 +46,7 @@ def differences(
     (a multi-source model against the plain model trained on ``source_lang``)."""
     scores = per_seed.set_index(["task", "encoder", "method", "sources", "eval_lang", "seed"])[
         "score"
-    ]
+    ].sort_index()
     rows = []
     for sig in significance.itertuples(index=False):
         iw = scores.xs((sig.task, sig.encoder, sig.method, sig.sources, sig.eval_lang))
@@ -96,6 +97,56 @@ def differences_markdown(diffs: pd.DataFrame) -> str:
         "retraining. For multi-source models the plain model is the English-source one.",
     ]
     return "\n".join(lines)
+
+
+def rerun_markdown(per_seed: pd.DataFrame, earlier: dict[str, Any]) -> str:
+    """Every cell of an earlier run of the same grid (``report.rerun_of``: per-seed scores as
+    printed, 4 decimals) beside this run's: identical, different, or not trained yet."""
+    ours = (
+        per_seed.assign(multi_source=per_seed["multi_source"].astype(bool))
+        .set_index(["task", "method", "multi_source", "eval_lang", "seed"])["score"]
+        .sort_index()
+    )
+    lines = [
+        f"| task | target | model | seed | {earlier['label']} | this run | this − earlier |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    same = differ = missing = 0
+    largest = 0.0
+    for cell in earlier["cells"]:
+        multi = bool(cell.get("multi_source", False))
+        model = ("multi-source " if multi else "") + (
+            "plain" if cell["method"] == plan.PLAIN else cell["method"]
+        )
+        for seed, before in enumerate(cell["seeds"], start=1):
+            key = (cell["task"], cell["method"], multi, cell["target"], seed)
+            if key not in ours.index:
+                missing += 1
+                continue
+            now = round(float(ours[key]), 4)
+            delta = now - float(before)
+            if abs(delta) < 5e-5:
+                same += 1
+            else:
+                differ += 1
+                largest = max(largest, abs(delta))
+            lines.append(
+                f"| {cell['task']} | {cell['target']} | {model} | {seed} | {before:.4f} | "
+                f"{now:.4f} | {'identical' if abs(delta) < 5e-5 else f'{delta:+.4f}'} |"
+            )
+    summary = (
+        f"Of the {same + differ + missing} per-seed scores of {earlier['label']} "
+        f"(`{earlier['source']}`), {same + differ} are in this grid so far: {same} identical to "
+        f"the printed 4 decimals, {differ} different (largest |difference| {largest:.4f})"
+        + (f"; {missing} not trained yet." if missing else ".")
+    )
+    note = (
+        "fp32 training is deterministic on one machine, but bit for bit only between CPUs "
+        "whose vector kernels are the same: torch dispatches AVX2 or AVX-512 code by what the "
+        "CPU has (`cpu_capability` in each cell's provenance), and after hundreds of steps a "
+        "different rounding in the last bit is a different model."
+    )
+    return "\n".join([summary, "", note, "", *lines])
 
 
 def not_covered(config: dict, config_name: str) -> list[str]:
@@ -165,6 +216,7 @@ def results_page(
     comparison: str | None,
     provenance: Sequence[dict[str, Any]],
     command: str,
+    earlier: dict[str, Any] | None = None,
 ) -> str:
     """The whole page (see the module docstring)."""
     every = plan.cells(config)
@@ -199,6 +251,13 @@ def results_page(
         "",
         *[f"* {item}" for item in not_covered(config, config_name)],
     ]
+    if earlier:
+        lines += [
+            "",
+            f"## This grid against {earlier['label']}",
+            "",
+            rerun_markdown(per_seed, earlier),
+        ]
     if absent:
         lines += [
             "",
@@ -224,6 +283,7 @@ def write_results_page(
     comparison: str | Path | None,
     provenance: Sequence[str | Path],
     command: str,
+    rerun_of: str | Path | None = None,
 ) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -235,6 +295,7 @@ def write_results_page(
         comparison=Path(comparison).read_text() if comparison else None,
         provenance=[json.loads(Path(p).read_text()) for p in provenance],
         command=command,
+        earlier=yaml.safe_load(Path(rerun_of).read_text()) if rerun_of else None,
     )
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text)

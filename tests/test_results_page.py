@@ -1,0 +1,106 @@
+"""The generated results page: both intervals computed by hand, every earlier per-seed score
+compared, what the grid lacks named with its command."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zsiw.plan import GENERATED
+from zsiw.report.results_page import differences, not_covered, rerun_markdown, results_page
+
+KEY = {"task": "ote", "encoder": "e", "eval_lang": "es"}
+
+
+def per_seed_rows():
+    rows = []
+    for seed, (plain, iw) in enumerate([(0.50, 0.52), (0.60, 0.61), (0.55, 0.55)], start=1):
+        rows.append(
+            {
+                **KEY,
+                "method": "none",
+                "sources": "en",
+                "multi_source": False,
+                "seed": seed,
+                "score": plain,
+            }
+        )
+        rows.append(
+            {
+                **KEY,
+                "method": "cosine",
+                "sources": "en",
+                "multi_source": False,
+                "seed": seed,
+                "score": iw,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def significance_rows():
+    return pd.DataFrame(
+        [
+            {
+                **KEY,
+                "method": "cosine",
+                "sources": "en",
+                "delta": 0.01,
+                "ci_low": -0.002,
+                "ci_high": 0.021,
+            }
+        ]
+    )
+
+
+def test_both_intervals_and_the_seed_tally_by_hand():
+    (row,) = differences(per_seed_rows(), significance_rows()).to_dict("records")
+    # per-seed differences 0.02, 0.01, 0.00: mean 0.01, sd 0.01, t(0.975, 2) = 4.3027
+    half = 4.302652729911275 * 0.01 / np.sqrt(3)
+    assert row["t"] == pytest.approx((0.01 - half, 0.01 + half), abs=1e-9)
+    assert row["boot"] == (-0.002, 0.021)
+    assert (row["seeds"], row["wins"], row["losses"]) == (3, 2, 0)
+
+
+def test_every_earlier_score_is_set_beside_this_run():
+    earlier = {
+        "label": "first run",
+        "source": "x.md",
+        "cells": [
+            {"task": "ote", "method": "none", "target": "es", "seeds": [0.5, 0.6001, 0.55]},
+            {"task": "ote", "method": "cosine", "target": "es", "seeds": [0.52, 0.61, 0.55, 0.7]},
+        ],
+    }
+    text = rerun_markdown(per_seed_rows(), earlier)
+    assert "7 per-seed scores" in text and "6 are in this grid so far" in text
+    assert "5 identical" in text and "1 different (largest |difference| 0.0001)" in text
+    assert "1 not trained yet" in text
+    assert "| ote | es | plain | 2 | 0.6001 | 0.6000 | -0.0001 |" in text
+
+
+def test_the_page_names_what_it_does_not_cover():
+    config = {
+        "encoders": ["small/enc"],
+        "methods": ["none", "cosine"],
+        "seeds": [1, 2, 3],
+        "source_lang": "en",
+        "tasks": {
+            "ote": {"targets": ["es"]},
+            "mldoc": {"enabled": False},
+            "cls": {"domains": ["books"], "targets": ["de"]},
+        },
+        "published": None,
+    }
+    items = "\n".join(not_covered(config, "full-cpu"))
+    assert "bert-base-multilingual-cased, xlm-roberta-base" in items
+    assert "Table 2 (MLDoc)" in items and "domains dvd, music" in items
+    page = results_page(
+        config=config,
+        config_name="full-cpu",
+        per_seed=per_seed_rows(),
+        significance=significance_rows(),
+        comparison=None,
+        provenance=[],
+        command="cmd",
+    )
+    assert page.startswith(GENERATED + "\n# Results of `config/full-cpu.yaml`")
+    assert "| ote | es | cosine | 3 | +0.0100 | [-0.0020, +0.0210] |" in page
