@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from zsiw import plan
-from zsiw.tune import load_config, markdown, tune_plain
+from zsiw.config import load_config
+from zsiw.tune import markdown, tune_plain
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -574,11 +574,13 @@ def build_parser() -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from zsiw.config import load_config
+
+    config = load_config(Path(args.params))  # validated first: a bad file fails in a second
 
     import tempfile
 
     import datasets
-    import yaml
 
     datasets.disable_progress_bars()
 
@@ -675,7 +677,6 @@ def main(argv: list[str] | None = None) -> int:
     report["self_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print("\n## 4. Cost model for params.yaml (this device, this encoder; linear in length)")
-    config = yaml.safe_load(Path(args.params).read_text())
     from zsiw import plan
 
     sizes = {"ote": 2000, "mldoc": 1000, "cls": 2000}

@@ -252,7 +252,8 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 def cmd_tune(args: argparse.Namespace) -> None:
     """Plain source-only runs per learning rate; their source-dev curves (zero-shot safe)."""
-    from zsiw.tune import load_config, markdown, tune_plain
+    from zsiw.config import load_config
+    from zsiw.tune import markdown, tune_plain
 
     config = load_config(Path(args.params), [Path(p) for p in args.configfile])
     results = tune_plain(
@@ -267,7 +268,7 @@ def cmd_geometry(args: argparse.Namespace) -> None:
 
     config = args.config
     if config is None:
-        from zsiw.tune import load_config
+        from zsiw.config import load_config
 
         config = load_config(Path(args.params), [Path(p) for p in args.configfile])
     if args.records:  # published cells: their geometry was measured when they were published
@@ -287,8 +288,8 @@ def cmd_geometry(args: argparse.Namespace) -> None:
 
 def cmd_class_mix(args: argparse.Namespace) -> None:
     """Whether a trained classifier's cosine weights follow the target batch's class mix."""
+    from zsiw.config import load_config
     from zsiw.geometry import run_class_mix
-    from zsiw.tune import load_config
 
     config = load_config(Path(args.params), [Path(p) for p in args.configfile])
     size = args.batch_size or int(config["train"]["target_batch_size"])
@@ -314,8 +315,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> None:
     """The grid of the params: jobs per table, and with --cost their estimated GPU time."""
+    from zsiw.config import load_config
     from zsiw.cost import cost_text, estimate
-    from zsiw.tune import load_config
 
     config = load_config(Path(args.params), [Path(p) for p in args.configfile])
     if args.phase:
@@ -334,6 +335,7 @@ def cmd_plan(args: argparse.Namespace) -> None:
 def cmd_publish(args: argparse.Namespace) -> None:
     """Copy every finished cell's small outputs (and its trained geometry) into a tracked tree."""
     from zsiw import plan
+    from zsiw.config import load_config
     from zsiw.publish import (
         PRETRAINED_GEOMETRY,
         grid_name,
@@ -341,7 +343,6 @@ def cmd_publish(args: argparse.Namespace) -> None:
         publish_pretrained_geometry,
         unpublished,
     )
-    from zsiw.tune import load_config
 
     config_path = Path(args.configfile)
     config = load_config(Path(args.params), [config_path])
@@ -389,8 +390,8 @@ def cmd_results_page(args: argparse.Namespace) -> None:
 
 def cmd_preflight(args: argparse.Namespace) -> None:
     """Every data set and encoder of the whole grid, checked strictly (exit 1 naming all)."""
+    from zsiw.config import load_config
     from zsiw.preflight import check
-    from zsiw.tune import load_config
 
     check(load_config(Path(args.params), [Path(p) for p in args.configfile]))
     print("zsiw preflight: every data set and encoder of this grid can be had")

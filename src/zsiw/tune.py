@@ -18,17 +18,6 @@ from pathlib import Path
 from zsiw import plan
 
 
-def load_config(params: Path, overrides: Sequence[Path] = ()) -> dict:
-    """``params.yaml`` with the config files layered on top, as Snakemake merges them."""
-    import yaml
-    from snakemake.utils import update_config
-
-    config = yaml.safe_load(params.read_text())
-    for path in overrides:
-        update_config(config, yaml.safe_load(Path(path).read_text()))
-    return config
-
-
 def tune_plain(
     config: dict,
     task: str,
