@@ -106,9 +106,11 @@ def set_param(workdir: Path, keys: str, value) -> None:
     (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def tiny_project(work: Path, *, remote: Path | None = None) -> Path:
+def tiny_project(work: Path, *, remote: Path | None = None, real: bool = False) -> Path:
     """The workflow with the tiny configuration as params.yaml, in a new git + DVC project
-    (with ``remote`` as its default DVC remote), nothing committed yet."""
+    (with ``remote`` as its default DVC remote), nothing committed yet. ``real``: shaped like
+    the paper run instead, in real mode with params.yaml's data sources (`data/external/…`,
+    which git ignores), holding small files in the benchmarks' formats."""
     from snakemake.utils import update_config
 
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
@@ -119,6 +121,18 @@ def tiny_project(work: Path, *, remote: Path | None = None) -> Path:
     (work / "profiles").symlink_to("workflow/profiles")
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     update_config(params, TINY)
+    if real:
+        from zsiw.data.demo import write_demo_raw
+
+        params["data"]["mode"] = "real"
+        write_demo_raw(
+            work / "data" / "external",
+            ote_langs=("en", "es", "fr"),  # params.yaml parses SemEval French too
+            cls_langs=("en", "de"),
+            mldoc_langs=(),
+            n_train=TINY["data"]["demo_train"],
+            n_test=TINY["data"]["demo_test"],
+        )
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(work, "git", "init", "-q")
     run(work, "dvc", "init", "-q")
