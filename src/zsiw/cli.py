@@ -337,7 +337,6 @@ def cmd_publish(args: argparse.Namespace) -> None:
     from zsiw import plan
     from zsiw.config import load_config
     from zsiw.publish import (
-        PRETRAINED_GEOMETRY,
         grid_name,
         publish_cell,
         publish_pretrained_geometry,
@@ -348,9 +347,9 @@ def cmd_publish(args: argparse.Namespace) -> None:
     config = load_config(Path(args.params), [config_path])
     root = Path(args.to or Path("published", grid_name(config_path)))
     cells = sorted(set(plan.cells(config)) | set(plan.study_cells(config)))
-    if not args.no_geometry and not (root / PRETRAINED_GEOMETRY).is_file():
-        root.mkdir(parents=True, exist_ok=True)
-        print(publish_pretrained_geometry(config, root), flush=True)
+    if not args.no_geometry:
+        for path in publish_pretrained_geometry(config, root):
+            print(path, flush=True)
     for cell in unpublished(config, root, Path("."), cells):
         dest = publish_cell(
             config,

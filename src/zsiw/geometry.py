@@ -205,16 +205,21 @@ def load_rows(features_dir: Path, split: str) -> list[dict]:
 
 
 def pretrained_geometry(
-    config: dict, *, batch_size: int, batches: int, seed: int = 0
+    config: dict,
+    *,
+    batch_size: int,
+    batches: int,
+    seed: int = 0,
+    tasks: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every task x target x encoder of the params, with the pretrained encoder."""
+    """Every task (of ``tasks``; default all) x target x encoder, pretrained encoder."""
     from zsiw import plan
     from zsiw.models import load_encoder
 
     records = []
     for encoder_name in config["encoders"]:
         encoder = load_encoder(plan.model_dir(config, encoder_name))
-        for task in plan.tasks(config):
+        for task in plan.tasks(config) if tasks is None else tasks:
             source = load_rows(
                 plan.features_dir(config, encoder_name, task, config["source_lang"]), "train"
             )

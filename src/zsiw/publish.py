@@ -197,20 +197,36 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
-PRETRAINED_GEOMETRY = "pretrained_geometry.json"
+def pretrained_geometry_path(root: Path, task: str) -> Path:
+    """The pretrained encoders' geometry of one task in a published tree."""
+    return Path(root) / "pretrained" / f"{task}.geometry.json"
 
 
-def publish_pretrained_geometry(config: dict, root: Path, *, batches: int = 10) -> Path:
-    """The pretrained encoders' geometry on every task x target, once per published tree."""
+def publish_pretrained_geometry(config: dict, root: Path, *, batches: int = 10) -> list[Path]:
+    """The pretrained encoders' geometry on every target of each task whose tokenised data
+    exist now (and is not published yet): the same measurement as `zsiw geometry`."""
     from zsiw.geometry import pretrained_geometry
 
     size = int(config["train"]["target_batch_size"])
-    out = Path(root) / PRETRAINED_GEOMETRY
-    records = pretrained_geometry(config, batch_size=size, batches=batches, seed=0)
-    tmp = out.with_name(out.name + ".tmp")
-    _write_json(tmp, {"batch_size": size, "batches": batches, "seed": 0, "layers": records})
-    tmp.replace(out)
-    return out
+    written = []
+    for task in plan.tasks(config):
+        out = pretrained_geometry_path(root, task)
+        langs = [config["source_lang"], *plan.targets(config, task)]
+        if out.is_file() or not all(
+            plan.manifest_of(plan.features_dir(config, e, task, lang)).is_file()
+            for e in config["encoders"]
+            for lang in langs
+        ):
+            continue
+        records = pretrained_geometry(
+            config, batch_size=size, batches=batches, seed=0, tasks=[task]
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        _write_json(tmp, {"batch_size": size, "batches": batches, "seed": 0, "layers": records})
+        tmp.replace(out)
+        written.append(out)
+    return written
 
 
 def load_geometry_records(paths: Sequence[str | Path]) -> list[dict[str, Any]]:

@@ -123,7 +123,10 @@ if PUBLISHED:
     rule geometry:
         input:
             records=[
-                str(Path(PUBLISHED, "pretrained_geometry.json")),
+                *[
+                    str(Path(PUBLISHED, "pretrained", f"{t}.geometry.json"))
+                    for t in sorted({c.task for c in geometry_cells()})
+                ],
                 *[cell_file(c, "geometry.json") for c in geometry_cells()],
             ],
         output:
