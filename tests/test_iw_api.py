@@ -167,3 +167,63 @@ def test_the_example_runs_offline_and_transfers(tmp_path):
     accuracy = float(re.search(r"'eval_accuracy': ([0-9.]+)", out.stdout).group(1))
     assert accuracy > 0.75  # German reviews, trained on English only
     assert "iw_ess_ratio" in out.stderr + out.stdout
+
+
+def test_the_trainer_and_the_pipelines_loop_share_one_iw_step(tiny_encoder, tmp_path, monkeypatch):
+    """`IWTrainer.compute_loss` and `zsiw.train.iw_weights` both go through
+    `zsiw.iw.target_batch_weights`, and on the same encoder, source vectors and target batch
+    they give the same weights, bit for bit."""
+    from zsiw import iw as iw_module
+    from zsiw import train
+    from zsiw.settings import TrainSettings
+
+    calls = []
+    real = iw_module.target_batch_weights
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out[1])
+        return out
+
+    monkeypatch.setattr(iw_module, "target_batch_weights", spy)
+    monkeypatch.setattr(train, "target_batch_weights", spy)
+    tr = trainer(tiny_encoder, tmp_path, iw=True, dropout=0.0)
+    batch = next(iter(tr.get_train_dataloader()))
+    drawn = tr.target_batches.state_dict()
+    tr.model.train()
+    tr.compute_loss(tr.model, dict(batch))
+    assert len(calls) == 1
+
+    class PipelineView(torch.nn.Module):
+        """The trainer's model seen through the interface the pipeline's loop uses."""
+
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def first_token(self, input_ids, attention_mask):
+            out = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+            )
+            return weighting.represent(out.hidden_states[-1], attention_mask, "first_token")
+
+    tr.target_batches.load_state_dict(drawn)
+    target = next(tr.target_batches)
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    with torch.no_grad():
+        h_s = weighting.represent(
+            tr.model(**inputs, output_hidden_states=True).hidden_states[-1],
+            inputs["attention_mask"],
+            "first_token",
+        )
+    _, weights = train.iw_weights(
+        PipelineView(tr.model),
+        weighting.method_of("cosine"),
+        h_s,
+        target,
+        TrainSettings(lr=1e-4, batch_size=4, epochs=1, max_length=16),
+        pool=None,
+        device=torch.device("cpu"),
+    )
+    assert len(calls) == 2
+    assert torch.equal(weights, tr.last_weights)

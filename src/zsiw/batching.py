@@ -55,6 +55,11 @@ def collate(rows: Sequence[dict], pad_id: int, *, with_labels: bool = True) -> d
     return batch
 
 
+#: Offset between the training seed and the target stream's seed: the target batches come
+#: from a generator of their own (the pipeline's loop and `zsiw.IWTrainer` alike).
+TARGET_SEED_OFFSET = 1_000_003
+
+
 class TargetStream:
     """Endless random batches of unlabelled target instances, with its own generator."""
 

@@ -17,20 +17,24 @@ method.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
-from zsiw.batching import TargetStream
+from zsiw.batching import TARGET_SEED_OFFSET, TargetStream
 from zsiw.losses import per_instance_loss
+from zsiw.settings import TrainSettings
 from zsiw.weighting import (
     METHODS,
     Method,
     TargetPool,
     batch_weights,
     dispersion,
+    instance_weights,
     method_of,
+    represent,
     weighted_loss,
 )
 
@@ -46,34 +50,37 @@ __all__ = [  # noqa: F822 (IWTrainer is built on first use, see __getattr__)
     "weighted_loss",
 ]
 
-#: Offset between the training seed and the target stream's seed (as in the pipeline).
-TARGET_SEED_OFFSET = 1_000_003
 
-
-def instance_weights(
+def target_batch_weights(
+    model: torch.nn.Module,
+    encode_target: Callable[[], torch.Tensor],
+    method: Method,
     h_source: torch.Tensor,
-    h_target: torch.Tensor,
-    method: str | Method = "cosine",
     *,
-    pool: TargetPool | None = None,
-    temperature: float | None = None,
-    softmax_temperature: float = 0.05,
-) -> torch.Tensor:
-    """Weights of the ``n`` source instances of a batch, ``(n,)``, summing to 1.
+    pool: TargetPool | None,
+    temperature: float | None,
+    softmax_temperature: float,
+    precision: contextlib.AbstractContextManager | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The IW step of paper Eq. 2, ``(scores, weights)`` of one source batch: the one
+    function the pipeline's loop (`zsiw.train.iw_weights`) and `IWTrainer` both call.
 
-    ``w_i = sum_j score(h_i, h_j)`` over the target batch, normalised (paper Eq. 2);
-    ``h_source`` ``(n, d)`` and ``h_target`` ``(m, d)`` are e.g. first-token vectors. They
-    are detached: the weights are constants for the gradient. A pooled method
-    (``cosine_pool``) needs a `TargetPool`, which this call updates."""
-    spec = method_of(method) if isinstance(method, str) else method
+    ``encode_target()`` encodes the unlabelled target batch into representation vectors; it
+    runs with dropout off and without gradient, so the target pass draws no random numbers
+    (an IW run and a plain run with the same seed see the same dropout masks: a paired
+    comparison). ``precision`` is the forward passes' autocast context, if any."""
+    model.eval()
+    with torch.no_grad(), precision or contextlib.nullcontext():
+        h_target = encode_target()
+    model.train()
     return batch_weights(
-        spec,
+        method,
         h_source,
         h_target,
         pool=pool,
         temperature=temperature,
         softmax_temperature=softmax_temperature,
-    )[1]
+    )
 
 
 class TargetBatches:
@@ -120,14 +127,6 @@ def _input_ids(dataset: Any, column: str = "input_ids") -> list[list[int]]:
     return ids
 
 
-def _representation(hidden: torch.Tensor, mask: torch.Tensor, method: Method) -> torch.Tensor:
-    """First-token vectors of the last layer (the paper), or their masked mean (variant)."""
-    if method.representation == "mean":
-        m = mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
-    return hidden[:, 0]
-
-
 def _token_share_losses(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Per-sentence losses whose uniform-weighted sum is the token-mean cross-entropy that
     ``AutoModelForTokenClassification`` trains with: ``loss_i = n * sum_t ce_it / N``, with
@@ -168,8 +167,8 @@ def _make_trainer_class() -> type:
             target_batch_size: int | None = None,
             target_seed: int | None = None,
             temperature: float | None = None,
-            softmax_temperature: float = 0.05,
-            pool_momentum: float = 0.9,
+            softmax_temperature: float = TrainSettings.softmax_temperature,
+            pool_momentum: float = TrainSettings.pool_momentum,
             **kwargs: Any,
         ):
             super().__init__(*args, **kwargs)
@@ -212,17 +211,18 @@ def _make_trainer_class() -> type:
             mask = inputs.get("attention_mask")
             if mask is None:
                 mask = torch.ones(inputs["input_ids"].shape, device=logits.device)
-            h_source = _representation(outputs.hidden_states[-1], mask, self.iw_method)
+            kind = self.iw_method.representation or "first_token"
+            h_source = represent(outputs.hidden_states[-1], mask, kind)
             target = {k: v.to(logits.device) for k, v in next(self.target_batches).items()}
-            model.eval()  # no dropout: the target pass draws no random numbers
-            with torch.no_grad():
-                hidden = model(**target, output_hidden_states=True).hidden_states[-1]
-            model.train()
-            h_target = _representation(hidden, target["attention_mask"], self.iw_method)
-            weights = instance_weights(
-                h_source,
-                h_target,
+            _, weights = target_batch_weights(
+                model,
+                lambda: represent(
+                    model(**target, output_hidden_states=True).hidden_states[-1],
+                    target["attention_mask"],
+                    kind,
+                ),
                 self.iw_method,
+                h_source,
                 pool=self.iw_pool,
                 temperature=self.iw_temperature,
                 softmax_temperature=self.iw_softmax_temperature,

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from zsiw import vocab
+from zsiw.weighting import represent
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,7 @@ class TaskModel(nn.Module):
     def _represent(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """The vectors the weights are computed from: first token (the paper) or the masked
         mean over tokens (a variant)."""
-        if self.representation == "first_token":
-            return hidden[:, 0]
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp_min(1.0)
+        return represent(hidden, attention_mask, self.representation)
 
     @property
     def pad_id(self) -> int:

@@ -37,10 +37,11 @@ import numpy as np
 import torch
 
 from zsiw import checkpoint, vocab, weighting
-from zsiw.batching import TargetStream, collate, length_grouped_batches
+from zsiw.batching import TARGET_SEED_OFFSET, TargetStream, collate, length_grouped_batches
 from zsiw.checkpoint import CellRun, Progress, cpu_copy
 from zsiw.evaluate import main_score, predict, score_predictions
 from zsiw.gpu import autocast, resolve_device
+from zsiw.iw import target_batch_weights
 from zsiw.losses import per_instance_loss
 from zsiw.models import (
     TaskModel,
@@ -226,19 +227,17 @@ def iw_weights(
     The target batch is encoded without gradient and with dropout off, so the target pass
     draws no random numbers: an IW run and a plain run with the same seed see the same
     dropout masks (a paired comparison)."""
-    model.eval()
-    with torch.no_grad(), autocast(device, settings.precision):
-        h_target = model.first_token(
+    return target_batch_weights(
+        model,
+        lambda: model.first_token(
             target["input_ids"].to(device), target["attention_mask"].to(device)
-        )
-    model.train()
-    return weighting.batch_weights(
+        ),
         method,
         h_source,
-        h_target,
         pool=pool,
         temperature=settings.temperature,
         softmax_temperature=settings.softmax_temperature,
+        precision=autocast(device, settings.precision),
     )
 
 
@@ -476,7 +475,7 @@ def setup_cell(
     if iw:
         assert settings.target_batch_size is not None  # load_cell_data checked it
         stream = TargetStream(
-            data.target, settings.target_batch_size, seed + 1_000_003, model.pad_id
+            data.target, settings.target_batch_size, seed + TARGET_SEED_OFFSET, model.pad_id
         )
     pool = weighting.TargetPool(settings.pool_momentum) if iw and iw.pooled else None
     source_gen = torch.Generator().manual_seed(seed)

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 
 import torch
 
+from zsiw.settings import TrainSettings
+
 
 def _cosine(src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
     src_n = torch.nn.functional.normalize(src, dim=1)
@@ -146,7 +148,7 @@ def batch_weights(
     *,
     pool: TargetPool | None = None,
     temperature: float | None = None,
-    softmax_temperature: float = 0.05,
+    softmax_temperature: float = TrainSettings.softmax_temperature,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One batch's ``(scores, weights)`` for ``method``: the only place the weights of paper
     Eq. 2 are made (the training loop, the benchmarks and the public API call it).
@@ -168,18 +170,41 @@ def batch_weights(
 
 
 def instance_weights(
-    source: torch.Tensor,
-    target: torch.Tensor,
-    method: str = "cosine",
+    h_source: torch.Tensor,
+    h_target: torch.Tensor,
+    method: str | Method = "cosine",
+    *,
+    pool: TargetPool | None = None,
     temperature: float | None = None,
+    softmax_temperature: float = TrainSettings.softmax_temperature,
 ) -> torch.Tensor:
-    """Per-source-instance weights of one batch, summing to 1 (paper Eq. 2).
+    """Weights of the ``n`` source instances of a batch, ``(n,)``, summing to 1.
 
-    ``w_i = sum_j score(i, j)``, then normalised. The weights are constants for the gradient
-    (the representations are detached), exactly as Eq. 2 treats them.
-    """
-    raw = pairwise_scores(source, target, method).sum(dim=1)
-    return normalise(raw, temperature)
+    ``w_i = sum_j score(h_i, h_j)`` over the target batch, normalised (paper Eq. 2);
+    ``h_source`` ``(n, d)`` and ``h_target`` ``(m, d)`` are e.g. first-token vectors. They
+    are detached: the weights are constants for the gradient. A pooled method
+    (``cosine_pool``) needs a `TargetPool`, which this call updates. `batch_weights` with
+    the scores too."""
+    spec = method_of(method) if isinstance(method, str) else method
+    return batch_weights(
+        spec,
+        h_source,
+        h_target,
+        pool=pool,
+        temperature=temperature,
+        softmax_temperature=softmax_temperature,
+    )[1]
+
+
+def represent(hidden: torch.Tensor, attention_mask: torch.Tensor, kind: str) -> torch.Tensor:
+    """The vectors weights are computed from, out of an encoder's last hidden states:
+    ``first_token`` (the paper) or ``mean``, the masked mean over tokens (a variant)."""
+    if kind == "first_token":
+        return hidden[:, 0]
+    if kind != "mean":
+        raise ValueError(f"unknown representation {kind!r}; expected first_token or mean")
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp_min(1.0)
 
 
 class TargetPool:
@@ -188,7 +213,7 @@ class TargetPool:
     ``m <- momentum * m + (1 - momentum) * mean(batch)``, starting from the first batch's mean.
     """
 
-    def __init__(self, momentum: float = 0.9):
+    def __init__(self, momentum: float = TrainSettings.pool_momentum):
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = momentum
