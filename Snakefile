@@ -21,7 +21,7 @@ rule all:
     default_target: True
     input:
         tables=all_tables(),
-        summary="results/metrics/summary.json",
+        summary=SUMMARY,
         scorecard="results/report/scorecard.md",
         comparison=(
             ["results/report/comparison.md"] if config["report"].get("compare_with") else []

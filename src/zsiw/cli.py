@@ -44,8 +44,11 @@ def cmd_obtain(args: argparse.Namespace) -> None:
                 cls_langs=tuple(langs.get("webis-cls-10", ())),
                 mldoc_langs=tuple(langs.get("mldoc", ())),
                 cls_domains=tuple(langs.get("cls_domains", ("books",))),
-                n_train=args.demo_train,
-                n_test=args.demo_test,
+                **{
+                    key: value
+                    for key, value in (("n_train", args.demo_train), ("n_test", args.demo_test))
+                    if value is not None
+                },
             )
             if not (Path(tmp) / args.dataset).is_dir():
                 raise ValueError(f"demo data for {args.dataset} asked for no language: {langs}")
@@ -403,6 +406,10 @@ def cmd_param_docs(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Values the schema has defaults for are given by the rules (from params); without one a
+    # command uses its module's constant (one place each; tests/test_defaults.py).
+    from zsiw.plan import GEOMETRY_DIR
+
     parser = argparse.ArgumentParser(prog="zsiw", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -414,8 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", type=_json, default={}, help="JSON: {path: …} or {url: …}")
     p.add_argument("--demo-seed", type=int, default=0)
     p.add_argument("--demo-langs", type=_json, default=None)
-    p.add_argument("--demo-train", type=int, default=120)
-    p.add_argument("--demo-test", type=int, default=60)
+    p.add_argument("--demo-train", type=int, default=None, help="default: zsiw.data.demo's")
+    p.add_argument("--demo-test", type=int, default=None, help="default: zsiw.data.demo's")
     p.add_argument("--manifest", default=None, help="write a manifest JSON here")
     p.set_defaults(func=cmd_obtain)
 
@@ -426,8 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--stats", required=True)
-    p.add_argument("--mldoc-pattern", default="{language}.{split}")
-    p.add_argument("--mldoc-train-size", type=int, default=1000)
+    p.add_argument("--mldoc-pattern", default=None, help="default: zsiw.data.mldoc's")
+    p.add_argument("--mldoc-train-size", type=int, default=None, help="default: zsiw.data.mldoc's")
     p.add_argument("--cls-unlabeled", action="store_true")
     p.set_defaults(func=cmd_prepare)
 
@@ -486,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", default="results/report")
     p.add_argument("--plots-dir", default="results/plots", help="PNG figures (DVC plots)")
     p.add_argument("--figures-dir", default="results/figures", help="the same figures as PDF")
-    p.add_argument("--resamples", type=int, default=1000)
+    p.add_argument("--resamples", type=int, required=True, help="report.bootstrap_resamples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--logs", nargs="*", default=[], help="train_log.jsonl of every cell")
     p.set_defaults(func=cmd_report)
@@ -496,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs-root", default="results/runs")
     p.add_argument("--table", default="results/tables/study_iw.tex")
     p.add_argument("--findings", default="results/report/findings.md")
-    p.add_argument("--resamples", type=int, default=1000)
+    p.add_argument("--resamples", type=int, required=True, help="report.bootstrap_resamples")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_study)
 
@@ -518,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None, help="default: target_batch_size")
     p.add_argument("--batches", type=int, default=10, help="batch pairs per task x target")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="results/geometry")
+    p.add_argument("--out", default=str(GEOMETRY_DIR))
     p.add_argument(
         "--records", nargs="*", default=[], help="published geometry JSON files (no model needed)"
     )

@@ -60,6 +60,9 @@ __all__ = [
 METRICS = ("accuracy", "span_f1")
 #: Significance level used for the ``significant`` column.
 ALPHA = 0.05
+#: Bootstrap resamples when none are given: params.yaml's `report.bootstrap_resamples` default
+#: (tests/test_defaults.py checks that they agree).
+N_RESAMPLES = 1000
 # Resample-count matrices are built in blocks of about this many cells (bounded memory).
 _BLOCK_CELLS = 2_000_000
 
@@ -185,7 +188,7 @@ def paired_bootstrap(
     pred_b: Sequence[Any],
     metric: Metric,
     *,
-    n_resamples: int = 1000,
+    n_resamples: int = N_RESAMPLES,
     seed: int = 0,
 ) -> dict[str, float]:
     """Paired bootstrap of ``metric(b) - metric(a)`` on one test set (a = plain, b = IW).
@@ -258,7 +261,7 @@ def compare_runs(
     pairs: Sequence[tuple[str | Path, str | Path]],
     *,
     task_group: str,
-    n_resamples: int = 1000,
+    n_resamples: int = N_RESAMPLES,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Paired bootstrap of IW vs plain pooled over seeds.
@@ -334,7 +337,7 @@ def significance_table(
     per_seed_csv: str | Path | pd.DataFrame,
     runs_root: str | Path,
     *,
-    n_resamples: int = 1000,
+    n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     source_lang: str = "en",
 ) -> pd.DataFrame:

@@ -36,6 +36,16 @@ for _enc in config["encoders"]:
     if "--" in _enc:
         raise ValueError(f"params.yaml: encoders: {_enc!r} must not contain '--'")
 
+# The report's shared files (plan is where paths are made).
+PER_SEED = str(plan.PER_SEED)
+SUMMARY = str(plan.SUMMARY)
+SIGNIFICANCE = str(plan.SIGNIFICANCE)
+
+
+def geometry_file(suffix):
+    return str(plan.GEOMETRY_DIR / f"geometry.{suffix}")
+
+
 CELL = plan.Cell("{task}", "{encoder}", "{method}", ("{sources}",), "{target}", "{seed}")
 
 
@@ -100,8 +110,8 @@ def obtain_args(dataset):
     if dataset == "webis-cls-10":
         spec["cls_domains"] = list(config["tasks"]["cls"]["domains"])
     return (
-        f"--mode demo --demo-seed {data.get('demo_seed', 0)}"
-        f" --demo-train {data.get('demo_train', 120)} --demo-test {data.get('demo_test', 60)}"
+        f"--mode demo --demo-seed {data['demo_seed']}"
+        f" --demo-train {data['demo_train']} --demo-test {data['demo_test']}"
         f" --demo-langs {shlex.quote(json.dumps(spec, sort_keys=True))}"
     )
 
@@ -234,13 +244,13 @@ def published_products():
     PDFs stay out: their bytes carry a creation date)."""
     if not PUBLISHED:
         return []
-    out = all_tables() + ["results/metrics/summary.json", "results/metrics/per_seed.csv"]
+    out = all_tables() + [SUMMARY, PER_SEED]
     out += [f"results/report/{n}" for n in ("scorecard.md", "significance.csv", "results.md")]
     if config["report"]["compare_with"]:
         out.append("results/report/comparison.md")
     out += [p for p in all_plots() if p.endswith(".png")]
     if geometry_cells():
-        out += [f"results/geometry/geometry.{x}" for x in ("csv", "md", "png")]
+        out += [geometry_file(x) for x in ("csv", "md", "png")]
     if study_metrics():
         study = config.get("study", {})
         out.append(study.get("table", "results/tables/study_iw.tex"))

@@ -40,8 +40,8 @@ rule prepare_dataset:
             f"--domain {plan.task_domain(wc.task)}" if plan.task_domain(wc.task) else ""
         ),
         mldoc=lambda wc: (
-            f"--mldoc-pattern '{config['data'].get('mldoc_file_pattern', '{language}.{split}')}'"
-            f" --mldoc-train-size {config['data'].get('mldoc_train_size', 1000)}"
+            f"--mldoc-pattern '{config['data']['mldoc_file_pattern']}'"
+            f" --mldoc-train-size {config['data']['mldoc_train_size']}"
         ),
         unlabeled=("--cls-unlabeled" if config["data"].get("cls_unlabeled_pool") else ""),
     shell:

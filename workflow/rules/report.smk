@@ -17,8 +17,8 @@ rule aggregate:
     input:
         all_metrics(),
     output:
-        json="results/metrics/summary.json",
-        csv="results/metrics/per_seed.csv",
+        json=SUMMARY,
+        csv=PER_SEED,
     log:
         "logs/aggregate.log",
     conda:
@@ -29,8 +29,8 @@ rule aggregate:
 
 rule tables:
     input:
-        rows="results/metrics/per_seed.csv",
-        significance="results/report/significance.csv",
+        rows=PER_SEED,
+        significance=SIGNIFICANCE,
         case_study=case_study_log(),
     output:
         [report(t, caption="../report/tables.rst", category="Tables") for t in all_tables()],
@@ -68,14 +68,14 @@ rule tables_pdf:
 
 rule report:
     input:
-        rows="results/metrics/per_seed.csv",
+        rows=PER_SEED,
         metrics=all_metrics(),
         logs=all_train_logs(),
     output:
         scorecard=report(
             "results/report/scorecard.md", caption="../report/scorecard.rst", category="Scorecard"
         ),
-        significance="results/report/significance.csv",
+        significance=SIGNIFICANCE,
         plots=[
             report(p, caption="../report/plots.rst", category="Plots")
             for p in all_plots()
@@ -87,8 +87,8 @@ rule report:
     conda:
         "../envs/zsiw.yaml"
     params:
-        resamples=config.get("report", {}).get("bootstrap_resamples", 1000),
-        seed=config.get("report", {}).get("bootstrap_seed", 0),
+        resamples=config["report"]["bootstrap_resamples"],
+        seed=config["report"]["bootstrap_seed"],
         runs_root=lambda wc: str(plan.runs_root(config)),
     shell:
         "zsiw report --rows {input.rows} --resamples {params.resamples} --seed {params.seed}"
@@ -108,8 +108,8 @@ rule study_iw:
     conda:
         "../envs/zsiw.yaml"
     params:
-        resamples=config.get("report", {}).get("bootstrap_resamples", 1000),
-        seed=config.get("report", {}).get("bootstrap_seed", 0),
+        resamples=config["report"]["bootstrap_resamples"],
+        seed=config["report"]["bootstrap_seed"],
         runs_root=lambda wc: str(plan.runs_root(config)),
     shell:
         "zsiw study --metrics {input} --table {output.table} --findings {output.findings}"
@@ -130,16 +130,18 @@ if PUBLISHED:
                 *[cell_file(c, "geometry.json") for c in geometry_cells()],
             ],
         output:
-            csv="results/geometry/geometry.csv",
-            md="results/geometry/geometry.md",
-            png="results/geometry/geometry.png",
-            pdf="results/geometry/geometry.pdf",
+            csv=geometry_file("csv"),
+            md=geometry_file("md"),
+            png=geometry_file("png"),
+            pdf=geometry_file("pdf"),
         log:
             "logs/geometry.log",
         conda:
             "../envs/zsiw.yaml"
+        params:
+            out=lambda wc, output: str(Path(output.csv).parent),
         shell:
-            "zsiw geometry --records {input.records} --out results/geometry > {log} 2>&1"
+            "zsiw geometry --records {input.records} --out {params.out} > {log} 2>&1"
 
 else:
 
@@ -148,10 +150,10 @@ else:
             features=geometry_features(),
             runs=[str(plan.metrics_path(c)) for c in geometry_cells()],
         output:
-            csv="results/geometry/geometry.csv",
-            md="results/geometry/geometry.md",
-            png="results/geometry/geometry.png",
-            pdf="results/geometry/geometry.pdf",
+            csv=geometry_file("csv"),
+            md=geometry_file("md"),
+            png=geometry_file("png"),
+            pdf=geometry_file("pdf"),
         log:
             "logs/geometry.log",
         conda:
@@ -159,14 +161,15 @@ else:
         params:
             config=lambda wc: json.dumps(config),
             runs=" ".join(str(c.run_dir) for c in geometry_cells()),
+            out=lambda wc, output: str(Path(output.csv).parent),
         shell:
             "zsiw geometry --config {params.config:q} --runs {params.runs}"
-            " --out results/geometry > {log} 2>&1"
+            " --out {params.out} > {log} 2>&1"
 
 
 rule compare:
     input:
-        rows="results/metrics/per_seed.csv",
+        rows=PER_SEED,
         reference=config["report"]["compare_with"] or [],
     output:
         "results/report/comparison.md",
@@ -184,8 +187,8 @@ rule compare:
 
 rule results_page:
     input:
-        rows="results/metrics/per_seed.csv",
-        significance="results/report/significance.csv",
+        rows=PER_SEED,
+        significance=SIGNIFICANCE,
         comparison=["results/report/comparison.md"] if config["report"]["compare_with"] else [],
         rerun_of=config["report"]["rerun_of"] or [],
         provenance=(

@@ -24,6 +24,12 @@ _SLOT = re.compile(r"\{(\w+)\}")
 MAX_WORDS = 40
 
 
+#: The defaults of `data.demo_train` and `data.demo_test` (tests/test_defaults.py checks them
+#: against the schema).
+DEMO_TRAIN = 120
+DEMO_TEST = 60
+
+
 def _rng(seed: int, *parts: str) -> random.Random:
     return random.Random(":".join([str(seed), *parts]))
 
@@ -257,8 +263,8 @@ def write_demo_raw(
     cls_langs: tuple[str, ...] = ("en", "de", "fr"),
     mldoc_langs: tuple[str, ...] = ("en", "de", "fr"),
     cls_domains: tuple[str, ...] = ("books",),
-    n_train: int = 120,
-    n_test: int = 60,
+    n_train: int = DEMO_TRAIN,
+    n_test: int = DEMO_TEST,
 ) -> dict:
     """Write demo raw files under ``root``; return ``{relative path: items}``.
 

@@ -28,6 +28,10 @@ MLDOC_LANGUAGES = {
 #: The params.yaml keys that configure where MLDoc lives and how its files are named.
 PARAMS_PATH_KEY = "data.sources.mldoc.path"
 PARAMS_PATTERN_KEY = "data.mldoc_file_pattern"
+#: The defaults of `data.mldoc_file_pattern` and `data.mldoc_train_size` (paper Sec. 3: 1,000
+#: training documents per language); tests/test_defaults.py checks them against the schema.
+MLDOC_PATTERN = "{language}.{split}"
+MLDOC_TRAIN_SIZE = 1000
 STAT_KEYS = ("lines", "kept", "blank_lines", "bytes_literals", "plain", "empty_text", *LABELS)
 
 
@@ -92,7 +96,7 @@ def parse_mldoc_file(path: str | Path) -> tuple[list[dict], dict]:
 
 
 def mldoc_paths(
-    root: str | Path, lang: str, pattern: str = "{language}.{split}", train_size: int = 1000
+    root: str | Path, lang: str, pattern: str = MLDOC_PATTERN, train_size: int = MLDOC_TRAIN_SIZE
 ) -> dict[str, Path]:
     """Map ``train``/``dev``/``test`` to the files for ``lang`` under ``root``.
 

@@ -102,8 +102,8 @@ def prepare_dataset(
     stats_path: Path,
     *,
     domain: str | None = None,
-    mldoc_pattern: str = "{language}.{split}",
-    mldoc_train_size: int = 1000,
+    mldoc_pattern: str | None = None,
+    mldoc_train_size: int | None = None,
     cls_unlabeled: bool = False,
 ) -> dict:
     """Parse the raw files of ``task``/``lang`` and save a ``DatasetDict`` plus a stats JSON.
@@ -123,7 +123,12 @@ def prepare_dataset(
     elif task == "cls":
         splits = _cls_splits(lang, raw_root, domain, cls_unlabeled)
     else:
-        paths = mldoc.mldoc_paths(raw_root, lang, mldoc_pattern, mldoc_train_size)
+        paths = mldoc.mldoc_paths(
+            raw_root,
+            lang,
+            mldoc_pattern or mldoc.MLDOC_PATTERN,
+            mldoc_train_size or mldoc.MLDOC_TRAIN_SIZE,
+        )
         splits = {s: [(paths[s], {})] for s in ("train", "dev", "test")}
     feats = features(task)
     stats: dict = {"task": task, "lang": lang, "domain": domain, "splits": {}}

@@ -19,7 +19,7 @@ import pandas as pd
 from zsiw.plan import PLAIN, Cell
 from zsiw.report.tables import latex_escape, multi_source_mask
 from zsiw.settings import IW_ONLY as IW_ONLY_SETTINGS
-from zsiw.significance import compare_runs
+from zsiw.significance import N_RESAMPLES, compare_runs
 from zsiw.stats import load_rows
 
 
@@ -36,7 +36,11 @@ def seed_interval(deltas: pd.Series, level: float = 0.95) -> tuple[float, float]
 
 
 def study_rows(
-    metrics: Sequence[str | Path], runs_root: str | Path, *, n_resamples: int = 1000, seed: int = 0
+    metrics: Sequence[str | Path],
+    runs_root: str | Path,
+    *,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """One row per (task, encoder, target, method) with plain vs method, paired over seeds."""
     frame = load_rows(metrics)
@@ -341,7 +345,7 @@ def write_study(
     table_path: str | Path,
     findings_path: str | Path,
     *,
-    n_resamples: int = 1000,
+    n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     context: str = "",
 ) -> pd.DataFrame:
