@@ -130,7 +130,7 @@ def all_tables():
 
 
 def all_plots():
-    groups = sorted({plan.task_group(t) for t in plan.tasks(config)})
+    groups = sorted({plan.task_group(c.task) for c in plan.report_cells(config)})
     stems = [f"iw_vs_plain_{g}" for g in groups] + ["weight_dispersion", "training_curves"]
     return [f"results/plots/{s}.png" for s in stems] + [f"results/figures/{s}.pdf" for s in stems]
 
@@ -262,4 +262,12 @@ def published_copies():
     """The committed copies `publish_products` writes: the products in the published tree,
     and the generated pages in docs/ (`report.pages`)."""
     copies = [str(Path(PUBLISHED, Path(p).relative_to("results"))) for p in published_products()]
-    return copies + list(config["report"].get("pages", {}).values())
+    return copies + list(published_pages().values())
+
+
+def published_pages():
+    """`report.pages` whose product this rebuild makes (a study page only once the published
+    tree holds every cell of the study)."""
+    made = set(published_products())
+    pages = config["report"].get("pages", {})
+    return {rel: page for rel, page in pages.items() if f"results/{rel}" in made}

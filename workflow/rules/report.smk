@@ -234,6 +234,6 @@ if PUBLISHED:
         conda:
             "../envs/zsiw.yaml"
         params:
-            pages=json.dumps(config["report"].get("pages", {})),
+            pages=json.dumps(published_pages()),
         shell:
             "zsiw publish-products {input} --to {PUBLISHED} --pages {params.pages:q} > {log} 2>&1"

@@ -135,7 +135,7 @@ def rerun_markdown(per_seed: pd.DataFrame, earlier: dict[str, Any]) -> str:
                 f"{now:.4f} | {'identical' if abs(delta) < 5e-5 else f'{delta:+.4f}'} |"
             )
     summary = (
-        f"Of the {same + differ + missing} per-seed scores of {earlier['label']} "
+        f"Of the {same + differ + missing} per-seed scores of the {earlier['label']} "
         f"(`{earlier['source']}`), {same + differ} are in this grid so far: {same} identical to "
         f"the printed 4 decimals, {differ} different (largest |difference| {largest:.4f})"
         + (f"; {missing} not trained yet." if missing else ".")
@@ -219,8 +219,12 @@ def results_page(
     earlier: dict[str, Any] | None = None,
 ) -> str:
     """The whole page (see the module docstring)."""
-    every = plan.cells(config)
-    reported = plan.report_cells(config)
+    root = config.get("published") or ""
+    study_only = [c for c in plan.study_cells(config) if c not in set(plan.cells(config))]
+    # the study's own cells belong to the grid once the tree holds one of them
+    with_study = bool(root) and any(plan.is_published(root, c) for c in study_only)
+    every = sorted(set(plan.cells(config)) | set(study_only if with_study else []))
+    reported = [c for c in every if not root or plan.is_published(root, c)]
     absent = [c for c in every if c not in set(reported)]
     lines = [
         GENERATED,
@@ -234,6 +238,7 @@ def results_page(
         "## What produced these numbers",
         "",
         f"* cells: {len(reported)} of the grid's {len(every)} trained and published"
+        + (" (the study's seeds included)" if with_study else "")
         + (", the rest listed at the end" if absent else ""),
         provenance_markdown(provenance),
         "",
@@ -254,7 +259,7 @@ def results_page(
     if earlier:
         lines += [
             "",
-            f"## This grid against {earlier['label']}",
+            f"## Against the {earlier['label']}",
             "",
             rerun_markdown(per_seed, earlier),
         ]
