@@ -56,6 +56,8 @@ def test_each_default_is_written_once():
     assert where(r"[\"']\{language\}\.\{split\}[\"']") == ["src/zsiw/data/mldoc.py"]
     assert where(r"(?i)(demo_train|n_train|DEMO_TRAIN).*\b120\b") == ["src/zsiw/data/demo.py"]
     assert where(r"1_000_003") == ["src/zsiw/batching.py"] and TARGET_SEED_OFFSET == 1_000_003
+    assert where(r"[\"']mBERT[\"']") == ["src/zsiw/paper.py"]  # the encoder display labels
+    assert where(r"-\(-\w+ // |ceil\(.*batch_size") == ["src/zsiw/settings.py"]  # step count
 
 
 def test_the_rules_take_the_reports_paths_from_plan():

@@ -25,7 +25,7 @@ from zsiw import vocab, weighting
 from zsiw.batching import TargetStream, collate, length_grouped_batches
 from zsiw.gpu import autocast, resolve_device
 from zsiw.models import build_model
-from zsiw.settings import TrainSettings
+from zsiw.settings import TrainSettings, training_steps
 from zsiw.train import train_step as step
 
 #: Plain fine-tuning and the paper's three scores (from the method registry).
@@ -541,9 +541,9 @@ def cost_model(config: dict, step_seconds: dict[str, float], train_sizes: dict[s
         settings = plan.train_settings(config, cell.task)
         group = plan.task_group(cell.task)
         n = train_sizes.get(group, 2000) * len(cell.sources)
-        steps = settings["epochs"] * math.ceil(n / settings["batch_size"])
-        if settings.get("max_steps"):
-            steps = min(steps, settings["max_steps"])
+        steps = training_steps(
+            n, settings["epochs"], settings["batch_size"], settings.get("max_steps")
+        )
         key = f"{group}@{settings['max_length']}"
         per_step = step_seconds.get(f"{key}/{cell.method}", step_seconds.get(key, 0.0))
         entry = out.setdefault(group, {"cells": 0, "hours": 0.0})

@@ -12,11 +12,11 @@ measured one.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from zsiw import plan
+from zsiw.settings import training_steps
 
 #: Training sentences/documents per language (real counts where known, docs/data.md).
 TRAIN_SIZES = {
@@ -76,9 +76,9 @@ def estimate(
         length = min(settings["max_length"], MEAN_TOKENS[group])
         sizes = TRAIN_SIZES[group]
         items = sum(sizes.get(lang, DEFAULT_TRAIN[group]) for lang in cell.sources)
-        steps = settings["epochs"] * math.ceil(items / settings["batch_size"])
-        if settings.get("max_steps"):
-            steps = min(steps, settings["max_steps"])
+        steps = training_steps(
+            items, settings["epochs"], settings["batch_size"], settings.get("max_steps")
+        )
         tokens = steps * settings["batch_size"] * length
         params = non_embedding_parameters(config, cell.encoder)
         flops = 6 * params * tokens

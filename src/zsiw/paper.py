@@ -34,6 +34,19 @@ ENCODER_ALIASES: dict[str, str] = {
     "facebookai/xlm-roberta-base": "xlm-roberta-base",
 }
 
+#: The paper's names of its encoders, as its tables print them.
+PAPER_LABELS: dict[str, str] = {"bert-base-multilingual-cased": "mBERT", "xlm-roberta-base": "XLMR"}
+
+
+def paper_label(encoder: str) -> str | None:
+    """mBERT / XLMR for the paper's encoders (any alias, or a path ending in one), else None."""
+    for name in (encoder, encoder.rsplit("/", 1)[-1]):
+        label = PAPER_LABELS.get(canonical_encoder(name))
+        if label:
+            return label
+    return None
+
+
 # The paper's "+IW" rows use the cosine scoring function only (Section 2.2).
 _METHOD_ALIASES: dict[str, str] = {"iw": "cosine", "+iw": "cosine"}
 # Ways of asking for Table 3's cell, which averages over the target languages.

@@ -122,3 +122,11 @@ def _check(name: str, value: Any, annotation: Any) -> Any:
         return value
     expected = " or ".join("null" if a is type(None) else a.__name__ for a in allowed)
     raise ValueError(f"{name}: expected {expected}, got {value!r}")
+
+
+def training_steps(n_items: int, epochs: int, batch_size: int, max_steps: int | None = None) -> int:
+    """Optimiser steps of a cell: ``epochs`` passes over ``n_items`` in batches of
+    ``batch_size`` (the last one partial), capped at ``max_steps`` (the loop, the cost
+    estimate and the benchmark all count them so)."""
+    steps = epochs * -(-n_items // batch_size)
+    return min(steps, max_steps) if max_steps else steps

@@ -50,7 +50,7 @@ from zsiw.models import (
     trainable_state_dict,
 )
 from zsiw.plan import PLAIN
-from zsiw.settings import TrainSettings
+from zsiw.settings import TrainSettings, training_steps
 from zsiw.tasks import LABEL_NAMES, NUM_LABELS, is_token_level
 
 log = logging.getLogger(__name__)
@@ -175,8 +175,7 @@ def prune_vocabulary(
 
 
 def total_steps(n_train: int, settings: TrainSettings) -> int:
-    steps = settings.epochs * -(-n_train // settings.batch_size)
-    return min(steps, settings.max_steps) if settings.max_steps else steps
+    return training_steps(n_train, settings.epochs, settings.batch_size, settings.max_steps)
 
 
 def build_optimizer(

@@ -21,7 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from zsiw.paper import canonical_encoder, paper_value
+from zsiw.paper import canonical_encoder, paper_label, paper_value
 from zsiw.plan import PLAIN, encoder_name, task_group
 
 __all__ = [
@@ -39,13 +39,12 @@ __all__ = [
 
 _METRIC_LABEL = {"ote": "span F1", "mldoc": "accuracy", "cls": "accuracy"}
 _GROUP_ORDER = ("ote", "mldoc", "cls")
-_LABELS = {"bert-base-multilingual-cased": "mBERT", "xlm-roberta-base": "XLMR"}
 _COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
 _LINESTYLES: tuple[Any, ...] = ("-", "--", ":", "-.")
 
 
 def _encoder_label(encoder: str) -> str:
-    return _LABELS.get(canonical_encoder(encoder), encoder.rsplit("/", 1)[-1])
+    return paper_label(encoder) or encoder.rsplit("/", 1)[-1]
 
 
 def _method_label(method: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zsiw.paper import canonical_encoder, load_paper_results, paper_value
+from zsiw.paper import canonical_encoder, load_paper_results, paper_label, paper_value
 from zsiw.plan import PLAIN
 from zsiw.report.tables import multi_source_mask, prepare_results, seed_scores
 
@@ -31,7 +31,6 @@ __all__ = ["scorecard", "scorecard_rows"]
 
 _GROUP_ORDER = {"ote": 0, "mldoc": 1, "cls": 2}
 _DECIMALS = {"ote": 3, "mldoc": 4, "cls": 4}
-_LABELS = {"bert-base-multilingual-cased": "mBERT", "xlm-roberta-base": "XLMR"}
 _DASH = "–"
 ROW_COLUMNS = [
     "task_group",
@@ -55,7 +54,7 @@ ROW_COLUMNS = [
 
 
 def _label(encoder: str) -> str:
-    return _LABELS.get(canonical_encoder(encoder), encoder)
+    return paper_label(encoder) or encoder
 
 
 def _md(text: Any) -> str:
@@ -177,7 +176,7 @@ def scorecard_rows(
         key=lambda u: (
             _GROUP_ORDER.get(u["task_group"], 9),
             u["domain"],
-            canonical_encoder(u["encoder"]) not in _LABELS,
+            paper_label(u["encoder"]) is None,
             canonical_encoder(u["encoder"]),
             u["target"] != "en",
             u["target"],

@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zsiw.paper import canonical_encoder, load_paper_results, paper_baselines, paper_value
+from zsiw.paper import (
+    load_paper_results,
+    paper_baselines,
+    paper_label,
+    paper_value,
+)
 from zsiw.tasks import CLS_DOMAINS
 
 __all__ = [
@@ -41,7 +46,6 @@ _TASK_TITLES = {
     "cls": ("accuracy on Amazon Review (CLS) sentiment classification", "Table 3"),
 }
 _DOMAIN_TITLES = {"books": "Books", "dvd": "DVD", "music": "Music"}
-_PAPER_LABELS = {"bert-base-multilingual-cased": "mBERT", "xlm-roberta-base": "XLMR"}
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
@@ -68,11 +72,7 @@ def latex_escape(text: Any) -> str:
 
 def encoder_label(name: str) -> str:
     """Return the paper's name (mBERT, XLMR) or the escaped model name after the last ``/``."""
-    canonical = canonical_encoder(name)
-    if canonical in _PAPER_LABELS:
-        return _PAPER_LABELS[canonical]
-    short = name.rsplit("/", 1)[-1]
-    return _PAPER_LABELS.get(canonical_encoder(short), latex_escape(short))
+    return paper_label(name) or latex_escape(name.rsplit("/", 1)[-1])
 
 
 def _fmt(value: float, decimals: int) -> str:
