@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from zsiw import weighting
+from zsiw.atomic import atomic_path
 from zsiw.batching import TargetStream
 from zsiw.models import (
     TaskModel,
@@ -52,9 +53,8 @@ def set_rng_state(state: dict) -> None:
 
 
 def atomic_torch_save(obj: dict, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

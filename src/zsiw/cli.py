@@ -235,6 +235,7 @@ def cmd_study(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     """Significance tests, the reproduction scorecard and the plots."""
+    from zsiw.atomic import atomic_path, write_text
     from zsiw.report.plots import plot_iw_vs_plain, plot_training_curves, plot_weight_dispersion
     from zsiw.report.scorecard import scorecard
     from zsiw.significance import significance_table
@@ -242,10 +243,9 @@ def cmd_report(args: argparse.Namespace) -> None:
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sig = significance_table(args.rows, args.runs_root, n_resamples=args.resamples, seed=args.seed)
-    sig.to_csv(out / "significance.csv.tmp", index=False)
-    (out / "significance.csv.tmp").replace(out / "significance.csv")
-    (out / "scorecard.md.tmp").write_text(scorecard(args.rows, sig))
-    (out / "scorecard.md.tmp").replace(out / "scorecard.md")
+    with atomic_path(out / "significance.csv") as tmp:
+        sig.to_csv(tmp, index=False)
+    write_text(out / "scorecard.md", scorecard(args.rows, sig))
     plots, pdfs = Path(args.plots_dir), Path(args.figures_dir)
     plot_iw_vs_plain(args.rows, plots / "iw_vs_plain", pdfs)
     logs = [Path(p) for p in args.logs]

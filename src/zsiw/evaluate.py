@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from zsiw.atomic import atomic_path, write_text
 from zsiw.batching import collate
 from zsiw.tasks import TAG_NAMES
 
@@ -132,15 +133,10 @@ def evaluate_run(
                 "weight_dispersion": train_info.get("weight_dispersion", {}),
             }
         )
-        tmp = pred_dir / f"{lang}.jsonl.tmp"
-        with open(tmp, "w") as fh:
+        with atomic_path(pred_dir / f"{lang}.jsonl") as tmp, open(tmp, "w") as fh:
             for row, pred in zip(rows, preds, strict=True):
                 gold = row["gold_tags"] if spec["token_level"] else row["labels"]
                 fh.write(json.dumps({"id": row["id"], "gold": gold, "pred": pred}) + "\n")
-        tmp.replace(pred_dir / f"{lang}.jsonl")
     summary = {"cell": train_info.get("cell", {}), "results": results}
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=2))
-    tmp.replace(out_path)
+    write_text(out_path, json.dumps(summary, indent=2))
     return summary

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from zsiw import weighting
+from zsiw.atomic import atomic_path, write_text
 from zsiw.batching import collate
 
 
@@ -382,9 +383,7 @@ def write_geometry(records: Sequence[dict[str, Any]], out_dir: Path) -> list[Pat
 
     out_dir.mkdir(parents=True, exist_ok=True)
     csv = out_dir / "geometry.csv"
-    pd.DataFrame(records).to_csv(csv.with_suffix(".csv.tmp"), index=False)
-    csv.with_suffix(".csv.tmp").replace(csv)
-    md = out_dir / "geometry.md"
-    md.with_suffix(".md.tmp").write_text(summary_markdown(records))
-    md.with_suffix(".md.tmp").replace(md)
+    with atomic_path(csv) as tmp:
+        pd.DataFrame(records).to_csv(tmp, index=False)
+    md = write_text(out_dir / "geometry.md", summary_markdown(records))
     return [csv, md, *save_figure(geometry_figure(records), out_dir / "geometry")]

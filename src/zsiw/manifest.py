@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from zsiw.atomic import write_text
+
 
 def directory_digest(directory: Path) -> tuple[str, list[dict[str, Any]]]:
     """sha256 over (relative path, size, file digest) of every file, in sorted order."""
@@ -35,7 +37,5 @@ def write_manifest(directory: str | Path, manifest: str | Path, **extra: Any) ->
     directory, manifest = Path(directory), Path(manifest)
     digest, files = directory_digest(directory)
     data = {"directory": str(directory), "sha256": digest, "files": files, **extra}
-    tmp = manifest.with_name(manifest.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    tmp.replace(manifest)
+    write_text(manifest, json.dumps(data, indent=2, sort_keys=True))
     return data

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from zsiw import vocab
+from zsiw.atomic import atomic_path, write_text
 from zsiw.weighting import represent
 
 log = logging.getLogger(__name__)
@@ -172,10 +173,9 @@ def save_task_model(
     state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     if kept_token_ids is not None and any(k.endswith(vocab.EMBEDDING_SUFFIX) for k in state):
         state[vocab.KEPT_IDS_KEY] = kept_token_ids.detach().cpu().contiguous()
-    tmp = out_dir / "model.safetensors.tmp"
-    save_file(state, str(tmp))
-    tmp.replace(out_dir / "model.safetensors")
-    (out_dir / "model_spec.json").write_text(json.dumps(spec, indent=2))
+    with atomic_path(out_dir / "model.safetensors") as tmp:
+        save_file(state, str(tmp))
+    write_text(out_dir / "model_spec.json", json.dumps(spec, indent=2))
 
 
 def load_task_model(run_dir: Path) -> tuple[TaskModel, dict]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from zsiw import plan
+from zsiw.atomic import atomic_path, write_text
 
 #: The small files of a run directory that every product of the report is built from.
 CELL_FILES = (
@@ -194,7 +195,7 @@ def unpublished(config: dict, root: Path, workdir: Path, cells: Sequence[plan.Ce
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def pretrained_geometry_path(root: Path, task: str) -> Path:
@@ -221,10 +222,7 @@ def publish_pretrained_geometry(config: dict, root: Path, *, batches: int = 10) 
         records = pretrained_geometry(
             config, batch_size=size, batches=batches, seed=0, tasks=[task]
         )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        _write_json(tmp, {"batch_size": size, "batches": batches, "seed": 0, "layers": records})
-        tmp.replace(out)
+        _write_json(out, {"batch_size": size, "batches": batches, "seed": 0, "layers": records})
         written.append(out)
     return written
 
@@ -248,18 +246,12 @@ def publish_products(
     written = []
     for product in products:
         rel = Path(product).relative_to(plan.RESULTS_DIR)
-        dest = Path(root) / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".tmp")
-        shutil.copyfile(product, tmp)
-        tmp.replace(dest)
-        written.append(dest)
+        with atomic_path(Path(root) / rel) as tmp:
+            shutil.copyfile(product, tmp)
+        written.append(Path(root) / rel)
     for name, page in (pages or {}).items():
         text = (Path(plan.RESULTS_DIR) / name).read_text()
         if not text.startswith(GENERATED):
             text = f"{GENERATED}\n{text}"
-        tmp = Path(page).with_name(Path(page).name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(page)
-        written.append(Path(page))
+        written.append(write_text(page, text))
     return written

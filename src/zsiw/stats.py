@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from zsiw.atomic import atomic_path
+
 ROW_KEYS = (
     "task",
     "task_group",
@@ -66,12 +68,9 @@ def write_summary(frame: pd.DataFrame, json_path: str | Path, csv_path: str | Pa
         for _, r in summary.iterrows()
     }
     for path, write in ((csv_path, None), (json_path, metrics)):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        if write is None:
-            frame.to_csv(tmp, index=False)
-        else:
-            tmp.write_text(json.dumps(write, indent=2, sort_keys=True))
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            if write is None:
+                frame.to_csv(tmp, index=False)
+            else:
+                tmp.write_text(json.dumps(write, indent=2, sort_keys=True))
     return metrics

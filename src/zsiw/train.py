@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from zsiw import checkpoint, vocab, weighting
+from zsiw.atomic import write_text
 from zsiw.batching import TARGET_SEED_OFFSET, TargetStream, collate, length_grouped_batches
 from zsiw.checkpoint import CellRun, Progress, cpu_copy
 from zsiw.evaluate import main_score, predict, score_predictions
@@ -525,9 +526,7 @@ def write_outputs(
     save_task_model(
         run.model, out_dir, spec, state=progress.best_state, kept_token_ids=run.kept_ids
     )
-    tmp = out_dir / "train.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2))
-    tmp.replace(out_dir / "train.json")
+    write_text(out_dir / "train.json", json.dumps(summary, indent=2))
 
 
 def train_cell(

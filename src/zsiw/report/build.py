@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from zsiw.atomic import write_text
 from zsiw.report.tables import (
     latex_escape,
     multi_source_mask,
@@ -140,11 +141,7 @@ def write_tables(
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for number, text in sorted(texts.items()):
-        path = out_dir / f"table{number}.tex"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
-        written.append(path)
+        written.append(write_text(out_dir / f"table{number}.tex", text))
     return written
 
 
@@ -201,7 +198,4 @@ def write_ablation(rows_csv: str | Path, spec: dict, out: Path) -> Path:
             encoders=spec["encoders"],
             methods=["none", "cosine", *ablation["methods"]],
         )
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(out)
-    return out
+    return write_text(out, text)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from zsiw.atomic import write_text
 from zsiw.paper import paper_value
 from zsiw.plan import PLAIN
 from zsiw.report.tables import prepare_results, seed_scores
@@ -175,9 +176,4 @@ def comparison_markdown(
 def write_comparison(
     per_seed: str | Path, reference_path: str | Path, out: str | Path, **kwargs: Any
 ) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(comparison_markdown(per_seed, load_reference(reference_path), **kwargs))
-    tmp.replace(out)
-    return out
+    return write_text(out, comparison_markdown(per_seed, load_reference(reference_path), **kwargs))

@@ -21,6 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from zsiw.atomic import atomic_path
 from zsiw.paper import canonical_encoder, paper_label, paper_value
 from zsiw.plan import PLAIN, encoder_name, task_group
 
@@ -61,9 +62,8 @@ def save_figure(fig: Figure, out_stem: str | Path, pdf_dir: str | Path | None = 
     for ext in ("png", "pdf"):
         folders[ext].mkdir(parents=True, exist_ok=True)
         path = folders[ext] / f"{stem.name}.{ext}"
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")
         written.append(path)
     return written
 

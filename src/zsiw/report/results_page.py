@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from zsiw import plan
+from zsiw.atomic import write_text
 from zsiw.paper import canonical_encoder
 from zsiw.plan import GENERATED
 from zsiw.tasks import CLS_DOMAINS
@@ -302,7 +303,4 @@ def write_results_page(
         command=command,
         earlier=yaml.safe_load(Path(rerun_of).read_text()) if rerun_of else None,
     )
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(out)
-    return out
+    return write_text(out, text)

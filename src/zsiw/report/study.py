@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from zsiw.atomic import write_text
 from zsiw.plan import PLAIN, Cell
 from zsiw.report.tables import latex_escape, multi_source_mask
 from zsiw.settings import IW_ONLY as IW_ONLY_SETTINGS
@@ -354,9 +355,5 @@ def write_study(
     rows = study_rows(metrics, runs_root, n_resamples=n_resamples, seed=seed)
     context = context or run_context(infos)
     for path, text in ((table_path, study_table(rows)), (findings_path, findings(rows, context))):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        write_text(path, text)
     return rows
