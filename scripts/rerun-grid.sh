@@ -9,6 +9,10 @@
 #
 # Each PHASE is a Snakemake target list from `zsiw plan --phase` (in order of importance); a
 # watcher publishes and commits finished cells every minute while the phases run.
+# PUBLISH_ZSIW (default: the checkout's own `zsiw`) is the zsiw that publishes: to keep
+# training at a fixed commit while publishing with newer code, point it at another checkout's
+# environment, e.g. PUBLISH_ZSIW=/path/to/pub/.venv/bin/zsiw. Provenance records the commit of
+# the checkout the script runs in, the one that trains.
 set -uo pipefail
 config=$1 repo=$2; shift 2
 grid=$(basename "$config" .yaml)
@@ -16,7 +20,8 @@ dest="$repo/published/$grid"
 mkdir -p "$dest" logs
 
 publish() {
-  zsiw publish --configfile "$config" --to "$dest" >>logs/publish.log 2>&1 || return 0
+  "${PUBLISH_ZSIW:-zsiw}" publish --configfile "$config" --to "$dest" >>logs/publish.log 2>&1 ||
+    return 0
   for _ in 1 2 3 4 5 6 7 8 9 10; do
     if (cd "$repo" && git add -- "published/$grid" &&
         { git diff --cached --quiet -- "published/$grid" ||
