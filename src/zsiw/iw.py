@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from zsiw import weighting
 from zsiw.batching import TARGET_SEED_OFFSET, TargetStream
 from zsiw.losses import per_instance_loss
 from zsiw.settings import TrainSettings
@@ -30,7 +31,6 @@ from zsiw.weighting import (
     METHODS,
     Method,
     TargetPool,
-    batch_weights,
     dispersion,
     instance_weights,
     method_of,
@@ -73,7 +73,7 @@ def target_batch_weights(
     with torch.no_grad(), precision or contextlib.nullcontext():
         h_target = encode_target()
     model.train()
-    return batch_weights(
+    return weighting.batch_weights(
         method,
         h_source,
         h_target,
