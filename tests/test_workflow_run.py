@@ -291,7 +291,8 @@ def test_study_iw_trains_the_paired_grid_and_writes_table_and_findings(workdir, 
     log = run(study, "snakemake", "study_iw", "--cores", "2", "--configfile", "study.yaml")
     # seed 1's plain and cosine cells come from the default grid; the rest are new
     assert planned(log) == {"train": 4, "study_iw": 1}
-    findings = (study / "docs/findings.md").read_text()
+    findings = (study / "results/report/findings.md").read_text()
+    assert not (study / "docs").exists()  # a generated page never lands in docs/
     assert "What was trained (seeds [1, 2]" in findings
     assert "2 comparisons (task × target × method)" in findings
     for method in ("cosine", "cosine_softmax"):
