@@ -98,7 +98,7 @@ def test_only_finished_cells_are_published_and_models_stay_out(tmp_path, monkeyp
     fake_run(tmp_path, running, finished=False)
     assert is_finished(tmp_path / done.run_dir) and not is_finished(tmp_path / running.run_dir)
     root = tmp_path / "published" / "g"
-    todo = unpublished({}, root, tmp_path, [done, running])
+    todo = unpublished(root, tmp_path, [done, running])
     assert todo == [done]
     dest = publish_cell(
         {}, done, root, workdir=tmp_path, config_path=Path("config/g.yaml"), geometry=False
@@ -108,7 +108,7 @@ def test_only_finished_cells_are_published_and_models_stay_out(tmp_path, monkeyp
     assert names == ["metrics.json", "predictions/es.jsonl", "provenance.json", "train.json"]
     prov = json.loads((dest / "provenance.json").read_text())
     assert prov["config"] == "config/g.yaml" and len(prov["config_sha256"]) == 64
-    assert unpublished({}, root, tmp_path, [done, running]) == []
+    assert unpublished(root, tmp_path, [done, running]) == []
     with pytest.raises(FileNotFoundError, match="not finished"):
         publish_cell({}, running, root, workdir=tmp_path, config_path=Path("config/g.yaml"))
 

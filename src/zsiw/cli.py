@@ -353,7 +353,7 @@ def cmd_publish(args: argparse.Namespace) -> None:
     if not args.no_geometry:
         for path in publish_pretrained_geometry(config, root):
             print(path, flush=True)
-    for cell in unpublished(config, root, Path("."), cells):
+    for cell in unpublished(root, Path("."), cells):
         dest = publish_cell(
             config,
             cell,

@@ -185,7 +185,7 @@ def publish_cell(
     return dest
 
 
-def unpublished(config: dict, root: Path, workdir: Path, cells: Sequence[plan.Cell]) -> list:
+def unpublished(root: Path, workdir: Path, cells: Sequence[plan.Cell]) -> list:
     """Finished cells of ``cells`` that ``root`` does not hold yet."""
     return [
         c
