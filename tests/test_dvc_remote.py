@@ -36,12 +36,12 @@ def get_results(clone: Path) -> None:
     run(clone, "snakemake", "--touch", "--cores", "1")
 
 
-@pytest.fixture(scope="module")
-def clones(tmp_path_factory):
-    root = tmp_path_factory.mktemp("dvc-remote")
+def pushed_and_cloned(root: Path, *, real: bool = False) -> tuple[Path, Path]:
+    """Clone A: the tiny project trained (`dvc repro`), committed and pushed to a local DVC
+    remote; clone B: a `git clone` of A that has pulled nothing yet."""
     a = root / "a"
     a.mkdir()
-    tiny_project(a, remote=root / "remote")
+    tiny_project(a, remote=root / "remote", real=real)
     run(a, "git", "add", "-A")
     run(a, "git", "commit", "-qm", "tiny project")
     run(a, "dvc", "repro")
@@ -50,6 +50,12 @@ def clones(tmp_path_factory):
     run(a, "dvc", "push", "-q")
     b = root / "b"
     run(root, "git", "clone", "-q", str(a), str(b))
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def clones(tmp_path_factory):
+    a, b = pushed_and_cloned(tmp_path_factory.mktemp("dvc-remote"))
     get_results(b)
     return a, b
 
@@ -103,19 +109,7 @@ def test_a_changed_parameter_travels_through_the_remote(clones):
 def paper_shaped(tmp_path_factory):
     """The same route with the paper run's shape: real mode, data sources where params.yaml
     puts them (`data/external/…`, never in git or DVC), so that the clone lacks them."""
-    root = tmp_path_factory.mktemp("dvc-paper")
-    a = root / "a"
-    a.mkdir()
-    tiny_project(a, remote=root / "remote", real=True)
-    run(a, "git", "add", "-A")
-    run(a, "git", "commit", "-qm", "paper-shaped tiny project")
-    run(a, "dvc", "repro")
-    run(a, "git", "add", "-A")
-    run(a, "git", "commit", "-qm", "results")
-    run(a, "dvc", "push", "-q")
-    b = root / "b"
-    run(root, "git", "clone", "-q", str(a), str(b))
-    return a, b
+    return pushed_and_cloned(tmp_path_factory.mktemp("dvc-paper"), real=True)
 
 
 def test_the_paper_shaped_route_works_without_the_benchmarks(paper_shaped):
