@@ -10,23 +10,18 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from zsiw import weighting
 from zsiw.atomic import atomic_path
-from zsiw.batching import TargetStream
-from zsiw.models import (
-    TaskModel,
-    frozen_parameter_names,
-    load_trainable_state,
-    trainable_state_dict,
-)
+from zsiw.models import frozen_parameter_names, load_trainable_state, trainable_state_dict
 from zsiw.settings import TrainSettings
+
+if TYPE_CHECKING:  # the training loop's state, defined where the loop is read
+    from zsiw.train import CellRun, Progress
 
 log = logging.getLogger(__name__)
 
@@ -68,48 +63,6 @@ def remove(out_dir: Path, settings: TrainSettings) -> None:
         (Path(out_dir) / CHECKPOINT).unlink(missing_ok=True)
 
 
-@dataclass
-class CellRun:
-    """Everything training mutates, which a checkpoint saves and restores."""
-
-    model: TaskModel
-    optimizer: torch.optim.Optimizer
-    scheduler: Any
-    source_gen: torch.Generator
-    target_stream: TargetStream | None
-    pool: weighting.TargetPool | None
-    kept_ids: torch.Tensor | None
-
-
-@dataclass
-class Progress:
-    """Where training stands; ``best_state`` is the trainable state of the best epoch."""
-
-    epoch: int = 0
-    step: int = 0
-    best_dev: float = -1.0
-    best_epoch: int = -1
-    dev_history: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0
-    dispersion: list[dict] = field(default_factory=list)
-    log_lines: dict[str, list[str]] = field(
-        default_factory=lambda: {"train_log.jsonl": [], "weights_examples.jsonl": []}
-    )
-    best_state: dict[str, torch.Tensor] | None = None
-
-    def counters(self) -> dict[str, Any]:
-        return {
-            "epoch": self.epoch,
-            "step": self.step,
-            "best_dev": self.best_dev,
-            "best_epoch": self.best_epoch,
-            "dev_history": self.dev_history,
-            "seconds": self.seconds,
-            "cpu_seconds": self.cpu_seconds,
-        }
-
-
 def save(run: CellRun, progress: Progress, path: Path) -> None:
     """One atomic file holds everything resume needs, the best model included (unless it is
     the model of the epoch just finished): a kill leaves the previous checkpoint or this one,
@@ -134,8 +87,9 @@ def save(run: CellRun, progress: Progress, path: Path) -> None:
     )
 
 
-def load(run: CellRun, path: Path, device: torch.device) -> Progress | None:
-    """Restore ``run`` from ``path`` if it exists; the progress it had reached."""
+def load(run: CellRun, path: Path, device: torch.device) -> dict[str, Any] | None:
+    """Restore ``run`` from ``path`` if it exists; the progress it had reached, as the
+    fields of a :class:`zsiw.train.Progress`."""
     if not path.exists():
         return None
     ckpt = torch.load(path, map_location=device, weights_only=False)
@@ -163,15 +117,20 @@ def load(run: CellRun, path: Path, device: torch.device) -> Progress | None:
     if run.pool is not None:
         run.pool.load_state_dict(ckpt["pool"])
     set_rng_state(ckpt["rng"])
-    progress = Progress(**ckpt["state"], dispersion=ckpt["dispersion"], log_lines=ckpt["log_lines"])
+    state = ckpt["state"]
     # The best model is stored only when it is not the checkpoint's own model.
-    progress.best_state = ckpt.get("best_model") or (
-        cpu_copy(ckpt["model"]) if progress.best_epoch == progress.epoch - 1 else None
+    best_state = ckpt.get("best_model") or (
+        cpu_copy(ckpt["model"]) if state["best_epoch"] == state["epoch"] - 1 else None
     )
-    if progress.best_state is None and progress.best_epoch >= 0:
+    if best_state is None and state["best_epoch"] >= 0:
         raise ValueError(
             f"{path} holds no best model (written by an older zsiw); delete it to train the "
             "cell from the start"
         )
-    log.info("resumed from %s at epoch %d, step %d", path, progress.epoch, progress.step)
-    return progress
+    log.info("resumed from %s at epoch %d, step %d", path, state["epoch"], state["step"])
+    return {
+        **state,
+        "dispersion": ckpt["dispersion"],
+        "log_lines": ckpt["log_lines"],
+        "best_state": best_state,
+    }

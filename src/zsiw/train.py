@@ -17,6 +17,9 @@ written only once training is over, from the checkpoint's best model: Snakemake 
 interrupted job's declared outputs before rerunning it, so nothing that resume needs may live
 in them. The checkpoint itself is removed by the caller once the cell is
 completely done (after testing, see ``zsiw.cli``), so a job killed while testing resumes too.
+
+The module reads in the order the code runs: the entry point (`train_cell`), the cell's
+state and setup, the loop (epoch, batches, step, weights, end of epoch), its logs, its outputs.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import random
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,7 @@ import torch
 from zsiw import checkpoint, vocab, weighting
 from zsiw.atomic import write_text
 from zsiw.batching import TARGET_SEED_OFFSET, TargetStream, collate, length_grouped_batches
-from zsiw.checkpoint import CellRun, Progress, cpu_copy
+from zsiw.checkpoint import cpu_copy
 from zsiw.evaluate import main_score, predict, score_predictions
 from zsiw.gpu import autocast, resolve_device
 from zsiw.iw import target_batch_weights
@@ -57,17 +60,158 @@ from zsiw.tasks import LABEL_NAMES, NUM_LABELS, is_token_level
 log = logging.getLogger(__name__)
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+# --------------------------------------------------------------------------- the entry point
 
 
-def load_rows(features_dir: Path, split: str) -> list[dict]:
-    from datasets import load_from_disk
+def train_cell(
+    *,
+    task_group: str,
+    method: str,
+    seed: int,
+    source_features: Sequence[Path],
+    target_features: Path | None,
+    model_dir: Path,
+    settings: TrainSettings | dict,
+    out_dir: Path,
+    cell_info: dict | None = None,
+    keep_checkpoint: bool = False,
+    test_features: Sequence[Path] = (),
+) -> dict:
+    """Train one cell and write ``model.safetensors``, logs and ``train.json`` (last).
 
-    dataset = load_from_disk(str(features_dir))
-    return dataset[split].to_list() if split in dataset else []
+    The resume checkpoint is removed at the end unless ``keep_checkpoint`` (the job that
+    tests the cell next keeps it until the test results are written). ``test_features`` are
+    the cell's test sets: with ``prune_vocab`` their ids are kept too, so that the model is
+    exact on them as well."""
+    if not isinstance(settings, TrainSettings):
+        settings = TrainSettings.from_dict(settings)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "train.json").unlink(missing_ok=True)
+    torch.set_num_threads(settings.threads)
+    device = resolve_device(settings.device)
+    weighting_method = weighting.method_of(method) if method != PLAIN else None
+    seed_everything(seed)
+    data = load_cell_data(
+        source_features, target_features, settings, with_target=weighting_method is not None
+    )
+    run, data, steps = setup_cell(
+        task_group, weighting_method, seed, data, model_dir, settings, test_features, device
+    )
+    ckpt_path = out_dir / checkpoint.CHECKPOINT
+    progress = Progress(**(checkpoint.load(run, ckpt_path, device) or {}))
+    logs = StepLog(out_dir, progress, settings)
+    display = ProgressDisplay(progress, steps, settings)
+    mark, cpu_mark = time.time(), time.process_time()
+    try:
+        while progress.epoch < settings.epochs and progress.step < steps:
+            train_epoch(
+                run,
+                data,
+                settings,
+                progress,
+                logs,
+                display,
+                weighting_method=weighting_method,
+                task_group=task_group,
+                steps=steps,
+                device=device,
+            )
+            end_of_epoch(run, data, settings, progress, device)
+            # Training time summed over every process that worked on the cell (resumes too):
+            # wall clock, and CPU time of all the process's threads (less than the wall clock
+            # when the cores are shared, more with several threads).
+            now, cpu_now = time.time(), time.process_time()
+            progress.seconds += now - mark
+            progress.cpu_seconds += cpu_now - cpu_mark
+            mark, cpu_mark = now, cpu_now
+            logs.flush()
+            checkpoint.save(run, progress, ckpt_path)
+    finally:
+        logs.close()
+        display.close()
+    spec = {
+        "model_dir": str(model_dir),
+        "num_labels": NUM_LABELS[task_group],
+        "token_level": is_token_level(task_group),
+        "num_layers": settings.num_layers,
+        "label_names": list(LABEL_NAMES[task_group]),
+    }
+    summary = summarise(method, seed, cell_info, progress, data, run, settings, device)
+    write_outputs(out_dir, run, progress, spec, summary)
+    if not keep_checkpoint:
+        checkpoint.remove(out_dir, settings)
+    return summary
+
+
+# ------------------------------------------------------------ the cell: data, model, optimiser
+
+
+@dataclass
+class CellData:
+    """The rows one cell trains on, selects on and draws target batches from."""
+
+    train: list[dict]
+    dev: list[dict]
+    target: list[dict]
+
+
+@dataclass
+class CellRun:
+    """Everything training mutates, which a checkpoint (`zsiw.checkpoint`) saves and restores."""
+
+    model: TaskModel
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    source_gen: torch.Generator
+    target_stream: TargetStream | None
+    pool: weighting.TargetPool | None
+    kept_ids: torch.Tensor | None
+
+
+@dataclass
+class Progress:
+    """Where training stands; ``best_state`` is the trainable state of the best epoch."""
+
+    epoch: int = 0
+    step: int = 0
+    best_dev: float = -1.0
+    best_epoch: int = -1
+    dev_history: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    dispersion: list[dict] = field(default_factory=list)
+    log_lines: dict[str, list[str]] = field(
+        default_factory=lambda: {"train_log.jsonl": [], "weights_examples.jsonl": []}
+    )
+    best_state: dict[str, torch.Tensor] | None = None
+
+    def counters(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "step": self.step,
+            "best_dev": self.best_dev,
+            "best_epoch": self.best_epoch,
+            "dev_history": self.dev_history,
+            "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
+        }
+
+
+def load_cell_data(
+    source_features: Sequence[Path],
+    target_features: Path | None,
+    settings: TrainSettings,
+    *,
+    with_target: bool,
+) -> CellData:
+    train, dev = source_splits(source_features, settings.dev_fraction)
+    target: list[dict] = []
+    if with_target:
+        if target_features is None or settings.target_batch_size is None:
+            raise ValueError("an IW method needs target-language features and target_batch_size")
+        target = load_rows(target_features, settings.target_split)
+    return CellData(train, dev, target)
 
 
 def source_splits(
@@ -93,69 +237,51 @@ def source_splits(
     return train, dev
 
 
-def library_versions() -> dict[str, str]:
-    import datasets
-    import transformers
+def load_rows(features_dir: Path, split: str) -> list[dict]:
+    from datasets import load_from_disk
 
-    import zsiw
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "datasets": datasets.__version__,
-        "zsiw": zsiw.__version__,
-    }
+    dataset = load_from_disk(str(features_dir))
+    return dataset[split].to_list() if split in dataset else []
 
 
-def _label_text(row: dict, group: str) -> str:
-    if is_token_level(group):
-        tagged = [w for w, t in zip(row["words"], row["gold_tags"], strict=True) if t]
-        return " ".join(tagged) or "(no target)"
-    return LABEL_NAMES[group][row["labels"]]
-
-
-def _summarise_dispersion(history: list[dict]) -> dict[str, float]:
-    if not history:
-        return {}
-    ess = [h["ess_ratio"] for h in history]
-    return {
-        "ess_ratio_mean": float(np.mean(ess)),
-        "ess_ratio_min": float(np.min(ess)),
-        "ess_ratio_max": float(np.max(ess)),
-        "n_min_mean": float(np.mean([h["n_min"] for h in history])),
-        "n_min_min": float(np.min([h["n_min"] for h in history])),
-        "n_max_mean": float(np.mean([h["n_max"] for h in history])),
-        "n_max_max": float(np.max([h["n_max"] for h in history])),
-    }
-
-
-# --------------------------------------------------------------------------- the cell's state
-
-
-@dataclass
-class CellData:
-    """The rows one cell trains on, selects on and draws target batches from."""
-
-    train: list[dict]
-    dev: list[dict]
-    target: list[dict]
-
-
-def load_cell_data(
-    source_features: Sequence[Path],
-    target_features: Path | None,
+def setup_cell(
+    task_group: str,
+    weighting_method: weighting.Method | None,
+    seed: int,
+    data: CellData,
+    model_dir: Path,
     settings: TrainSettings,
-    *,
-    iw: bool,
-) -> CellData:
-    train, dev = source_splits(source_features, settings.dev_fraction)
-    target: list[dict] = []
-    if iw:
-        if target_features is None or settings.target_batch_size is None:
-            raise ValueError("an IW method needs target-language features and target_batch_size")
-        target = load_rows(target_features, settings.target_split)
-    return CellData(train, dev, target)
+    test_features: Sequence[Path],
+    device: torch.device,
+) -> tuple[CellRun, CellData, int]:
+    """The model (built right after seeding, so plain and IW runs start identical), the
+    pruned vocabulary, the optimiser and both batch streams; the data (remapped when pruned)
+    and the number of steps."""
+    model = build_model(
+        model_dir,
+        NUM_LABELS[task_group],
+        token_level=is_token_level(task_group),
+        dropout=settings.dropout,
+        num_layers=settings.num_layers,
+        freeze_embeddings=settings.freeze_embeddings,
+        representation=(weighting_method and weighting_method.representation)
+        or settings.representation,
+    ).to(device)
+    kept_ids = None
+    if settings.prune_vocab:
+        data, kept_ids = prune_vocabulary(model, data, test_features)
+    steps = total_steps(len(data.train), settings)
+    optimizer, scheduler = build_optimizer(model, settings, steps)
+    stream = None
+    if weighting_method:
+        assert settings.target_batch_size is not None  # load_cell_data checked it
+        stream = TargetStream(
+            data.target, settings.target_batch_size, seed + TARGET_SEED_OFFSET, model.pad_id
+        )
+    pooled = weighting_method is not None and weighting_method.pooled
+    pool = weighting.TargetPool(settings.pool_momentum) if pooled else None
+    source_gen = torch.Generator().manual_seed(seed)
+    return CellRun(model, optimizer, scheduler, source_gen, stream, pool, kept_ids), data, steps
 
 
 def prune_vocabulary(
@@ -200,7 +326,66 @@ def build_optimizer(
     return optimizer, scheduler
 
 
-# --------------------------------------------------------------------------- one step
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# ------------------------------------------------------------ the loop, in the order it runs
+
+
+def train_epoch(
+    run: CellRun,
+    data: CellData,
+    settings: TrainSettings,
+    progress: Progress,
+    logs: StepLog,
+    display: ProgressDisplay,
+    *,
+    weighting_method: weighting.Method | None,
+    task_group: str,
+    steps: int,
+    device: torch.device,
+) -> None:
+    """One pass over the source batches (or until the step cap)."""
+    run.model.train()
+    for rows, batch, target_idx, target in batches(data, run, settings, progress, steps):
+        step = train_step(
+            run.model,
+            run.optimizer,
+            batch,
+            settings,
+            method=weighting_method,
+            target=target,
+            pool=run.pool,
+            scheduler=run.scheduler,
+            device=device,
+        )
+        example = (
+            weights_example(progress.step, rows, target_idx, data, step, task_group)
+            if logs.wants_example()
+            else None
+        )
+        progress.step += 1
+        logs.step(step, run.scheduler.get_last_lr()[0], example)
+        display.step(step.loss, len(rows))
+
+
+def batches(
+    data: CellData, run: CellRun, settings: TrainSettings, progress: Progress, total: int
+) -> Iterator[tuple[list[dict], dict, list[int] | None, dict | None]]:
+    """One epoch of source batches, each with its target batch (IW) — both streams own their
+    generators, so plain and IW runs of a seed see the same source batches."""
+    lengths = [len(r["input_ids"]) for r in data.train]
+    device = next(run.model.parameters()).device
+    for idx in length_grouped_batches(lengths, settings.batch_size, run.source_gen):
+        if progress.step >= total:
+            return
+        rows = [data.train[i] for i in idx]
+        batch = {k: v.to(device) for k, v in collate(rows, run.model.pad_id).items()}
+        target_idx, target = next(run.target_stream) if run.target_stream else (None, None)
+        yield rows, batch, target_idx, target
 
 
 @dataclass
@@ -210,35 +395,6 @@ class Step:
     loss: float
     weights: torch.Tensor
     scores: torch.Tensor | None = None
-
-
-def iw_weights(
-    model: TaskModel,
-    method: weighting.Method,
-    h_source: torch.Tensor,
-    target: dict,
-    settings: TrainSettings,
-    *,
-    pool: weighting.TargetPool | None,
-    device: torch.device,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(scores, weights)`` of one source batch against one unlabelled target batch.
-
-    The target batch is encoded without gradient and with dropout off, so the target pass
-    draws no random numbers: an IW run and a plain run with the same seed see the same
-    dropout masks (a paired comparison)."""
-    return target_batch_weights(
-        model,
-        lambda: model.first_token(
-            target["input_ids"].to(device), target["attention_mask"].to(device)
-        ),
-        method,
-        h_source,
-        pool=pool,
-        temperature=settings.temperature,
-        softmax_temperature=settings.softmax_temperature,
-        precision=autocast(device, settings.precision),
-    )
 
 
 def train_step(
@@ -279,7 +435,141 @@ def train_step(
     return Step(float(loss.detach()), weights, scores)
 
 
-# --------------------------------------------------------------------------- the loop
+def iw_weights(
+    model: TaskModel,
+    method: weighting.Method,
+    h_source: torch.Tensor,
+    target: dict,
+    settings: TrainSettings,
+    *,
+    pool: weighting.TargetPool | None,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(scores, weights)`` of one source batch against one unlabelled target batch.
+
+    The target batch is encoded without gradient and with dropout off, so the target pass
+    draws no random numbers: an IW run and a plain run with the same seed see the same
+    dropout masks (a paired comparison)."""
+    return target_batch_weights(
+        model,
+        lambda: model.first_token(
+            target["input_ids"].to(device), target["attention_mask"].to(device)
+        ),
+        method,
+        h_source,
+        pool=pool,
+        temperature=settings.temperature,
+        softmax_temperature=settings.softmax_temperature,
+        precision=autocast(device, settings.precision),
+    )
+
+
+def end_of_epoch(
+    run: CellRun, data: CellData, settings: TrainSettings, progress: Progress, device: torch.device
+) -> None:
+    """Model selection on the source dev set (never a target label), then the epoch count."""
+    preds = predict(
+        run.model,
+        data.dev,
+        batch_size=settings.eval_batch_size,
+        pad_id=run.model.pad_id,
+        device=device,
+    )
+    score = main_score(score_predictions(data.dev, preds, token_level=run.model.token_level))
+    progress.dev_history.append(score)
+    log.info("epoch %d source-dev score %.4f", progress.epoch, score)
+    if score > progress.best_dev or not settings.select_on_dev:
+        progress.best_dev, progress.best_epoch = score, progress.epoch
+        progress.best_state = cpu_copy(trainable_state_dict(run.model))
+    progress.epoch += 1
+
+
+# ------------------------------------------------------------ logs and the progress display
+
+
+class StepLog:
+    """The per-step JSONL logs: ``train_log.jsonl`` (loss, lr, weight dispersion) and
+    ``weights_examples.jsonl`` (the first IW batches in full). Every line is kept in the
+    progress too, so that the checkpoint carries it: Snakemake deletes a failed job's
+    outputs, and a resumed job rewrites the logs from the checkpoint."""
+
+    def __init__(self, out_dir: Path, progress: Progress, settings: TrainSettings):
+        self.progress, self.settings = progress, settings
+        # A failed job's logs may have been deleted or hold steps past the checkpoint.
+        self.files = {}
+        for name, lines in progress.log_lines.items():
+            (out_dir / name).write_text("".join(lines))
+            self.files[name] = open(out_dir / name, "a")  # noqa: SIM115 (closed in close())
+        self.examples = sum(1 for h in progress.dispersion if h.get("logged"))
+
+    def wants_example(self) -> bool:
+        """Whether the next IW batch is logged in full (the first ``weights_log_batches``)."""
+        return self.examples < self.settings.weights_log_batches
+
+    def write(self, name: str, record: dict) -> None:
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        self.files[name].write(line)
+        self.progress.log_lines[name].append(line)
+
+    def step(self, step: Step, lr: float, example: dict | None) -> None:
+        """Log one finished step: its record, the dispersion of IW weights, and for the first
+        ``weights_log_batches`` IW batches the full weights with their texts (Table 5)."""
+        record: dict[str, Any] = {"step": self.progress.step - 1, "epoch": self.progress.epoch}
+        if step.scores is not None:
+            disp = weighting.dispersion(step.weights)
+            record.update(disp)
+            if example is not None:
+                self.write("weights_examples.jsonl", example)
+                self.examples += 1
+                disp = {**disp, "logged": True}
+            self.progress.dispersion.append(disp)
+        record["loss"] = step.loss
+        record["lr"] = lr
+        self.write("train_log.jsonl", record)
+
+    def flush(self) -> None:
+        for handle in self.files.values():
+            handle.flush()
+
+    def close(self) -> None:
+        for handle in self.files.values():
+            handle.close()
+
+
+class ProgressDisplay:
+    """What a person watching sees: a tqdm bar on a terminal, else a log line with the
+    throughput and the time left every ``log_every`` steps."""
+
+    def __init__(self, progress: Progress, total: int, settings: TrainSettings):
+        self.progress, self.total, self.log_every = progress, total, settings.log_every
+        self.started, self.seqs = time.time(), 0
+        self.bar = None
+        if sys.stderr.isatty() and not os.environ.get("ZSIW_NO_PROGRESS"):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=progress.step, unit="step", dynamic_ncols=True)
+
+    def step(self, loss: float, n_rows: int) -> None:
+        self.seqs += n_rows
+        rate = self.seqs / max(time.time() - self.started, 1e-9)
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{loss:.4f}", seq_s=f"{rate:.1f}")
+            self.bar.update(1)
+        elif self.progress.step % self.log_every == 0:
+            eta = (self.total - self.progress.step) * n_rows / max(rate, 1e-9)
+            log.info(
+                "step %d/%d epoch %d loss %.4f %.1f seq/s eta %.0fs",
+                self.progress.step,
+                self.total,
+                self.progress.epoch,
+                loss,
+                rate,
+                eta,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def weights_example(
@@ -301,6 +591,16 @@ def weights_example(
         "pair_scores": step.scores.cpu().tolist(),
         "weights": step.weights.cpu().tolist(),
     }
+
+
+def _label_text(row: dict, group: str) -> str:
+    if is_token_level(group):
+        tagged = [w for w, t in zip(row["words"], row["gold_tags"], strict=True) if t]
+        return " ".join(tagged) or "(no target)"
+    return LABEL_NAMES[group][row["labels"]]
+
+
+# --------------------------------------------------------------------------- outputs
 
 
 def summarise(
@@ -336,185 +636,34 @@ def summarise(
     }
 
 
-class StepLog:
-    """The per-step JSON logs (kept in the checkpoint too, since Snakemake deletes a failed
-    job's outputs) and the progress display."""
-
-    def __init__(self, out_dir: Path, progress: Progress, total: int, settings: TrainSettings):
-        self.progress, self.total, self.settings = progress, total, settings
-        # The logs are rewritten from the checkpoint: a failed job's logs may have been
-        # deleted or hold steps past the checkpoint.
-        self.files = {}
-        for name, lines in progress.log_lines.items():
-            (out_dir / name).write_text("".join(lines))
-            self.files[name] = open(out_dir / name, "a")  # noqa: SIM115 (closed in close())
-        self.examples = sum(1 for h in progress.dispersion if h.get("logged"))
-        self.started, self.seqs = time.time(), 0
-        self.bar = None
-        if sys.stderr.isatty() and not os.environ.get("ZSIW_NO_PROGRESS"):
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=progress.step, unit="step", dynamic_ncols=True)
-
-    def wants_example(self) -> bool:
-        """Whether the next IW batch is logged in full (the first ``weights_log_batches``)."""
-        return self.examples < self.settings.weights_log_batches
-
-    def write(self, name: str, record: dict) -> None:
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        self.files[name].write(line)
-        self.progress.log_lines[name].append(line)
-
-    def step(self, step: Step, lr: float, n_rows: int, example: dict | None) -> None:
-        """Log one finished step: its record, the dispersion of IW weights, and for the first
-        ``weights_log_batches`` IW batches the full weights with their texts (Table 5)."""
-        record: dict[str, Any] = {"step": self.progress.step - 1, "epoch": self.progress.epoch}
-        if step.scores is not None:
-            disp = weighting.dispersion(step.weights)
-            record.update(disp)
-            if example is not None:
-                self.write("weights_examples.jsonl", example)
-                self.examples += 1
-                disp = {**disp, "logged": True}
-            self.progress.dispersion.append(disp)
-        record["loss"] = step.loss
-        record["lr"] = lr
-        self.write("train_log.jsonl", record)
-        self.seqs += n_rows
-        rate = self.seqs / max(time.time() - self.started, 1e-9)
-        if self.bar is not None:
-            self.bar.set_postfix(loss=f"{step.loss:.4f}", seq_s=f"{rate:.1f}")
-            self.bar.update(1)
-        elif self.progress.step % self.settings.log_every == 0:
-            eta = (self.total - self.progress.step) * n_rows / max(rate, 1e-9)
-            log.info(
-                "step %d/%d epoch %d loss %.4f %.1f seq/s eta %.0fs",
-                self.progress.step,
-                self.total,
-                self.progress.epoch,
-                step.loss,
-                rate,
-                eta,
-            )
-
-    def flush(self) -> None:
-        for handle in self.files.values():
-            handle.flush()
-
-    def close(self) -> None:
-        for handle in self.files.values():
-            handle.close()
-        if self.bar is not None:
-            self.bar.close()
+def _summarise_dispersion(history: list[dict]) -> dict[str, float]:
+    if not history:
+        return {}
+    ess = [h["ess_ratio"] for h in history]
+    return {
+        "ess_ratio_mean": float(np.mean(ess)),
+        "ess_ratio_min": float(np.min(ess)),
+        "ess_ratio_max": float(np.max(ess)),
+        "n_min_mean": float(np.mean([h["n_min"] for h in history])),
+        "n_min_min": float(np.min([h["n_min"] for h in history])),
+        "n_max_mean": float(np.mean([h["n_max"] for h in history])),
+        "n_max_max": float(np.max([h["n_max"] for h in history])),
+    }
 
 
-def batches(
-    data: CellData, run: CellRun, settings: TrainSettings, progress: Progress, total: int
-) -> Iterator[tuple[list[dict], dict, list[int] | None, dict | None]]:
-    """One epoch of source batches, each with its target batch (IW) — both streams own their
-    generators, so plain and IW runs of a seed see the same source batches."""
-    lengths = [len(r["input_ids"]) for r in data.train]
-    device = next(run.model.parameters()).device
-    for idx in length_grouped_batches(lengths, settings.batch_size, run.source_gen):
-        if progress.step >= total:
-            return
-        rows = [data.train[i] for i in idx]
-        batch = {k: v.to(device) for k, v in collate(rows, run.model.pad_id).items()}
-        target_idx, target = next(run.target_stream) if run.target_stream else (None, None)
-        yield rows, batch, target_idx, target
+def library_versions() -> dict[str, str]:
+    import datasets
+    import transformers
 
+    import zsiw
 
-def end_of_epoch(
-    run: CellRun, data: CellData, settings: TrainSettings, progress: Progress, device: torch.device
-) -> None:
-    """Model selection on the source dev set (never a target label), then the epoch count."""
-    preds = predict(
-        run.model,
-        data.dev,
-        batch_size=settings.eval_batch_size,
-        pad_id=run.model.pad_id,
-        device=device,
-    )
-    score = main_score(score_predictions(data.dev, preds, token_level=run.model.token_level))
-    progress.dev_history.append(score)
-    log.info("epoch %d source-dev score %.4f", progress.epoch, score)
-    if score > progress.best_dev or not settings.select_on_dev:
-        progress.best_dev, progress.best_epoch = score, progress.epoch
-        progress.best_state = cpu_copy(trainable_state_dict(run.model))
-    progress.epoch += 1
-
-
-def setup_cell(
-    task_group: str,
-    iw: weighting.Method | None,
-    seed: int,
-    data: CellData,
-    model_dir: Path,
-    settings: TrainSettings,
-    test_features: Sequence[Path],
-    device: torch.device,
-) -> tuple[CellRun, CellData, int]:
-    """The model (built right after seeding, so plain and IW runs start identical), the
-    pruned vocabulary, the optimiser and both batch streams; the data (remapped when pruned)
-    and the number of steps."""
-    model = build_model(
-        model_dir,
-        NUM_LABELS[task_group],
-        token_level=is_token_level(task_group),
-        dropout=settings.dropout,
-        num_layers=settings.num_layers,
-        freeze_embeddings=settings.freeze_embeddings,
-        representation=(iw and iw.representation) or settings.representation,
-    ).to(device)
-    kept_ids = None
-    if settings.prune_vocab:
-        data, kept_ids = prune_vocabulary(model, data, test_features)
-    steps = total_steps(len(data.train), settings)
-    optimizer, scheduler = build_optimizer(model, settings, steps)
-    stream = None
-    if iw:
-        assert settings.target_batch_size is not None  # load_cell_data checked it
-        stream = TargetStream(
-            data.target, settings.target_batch_size, seed + TARGET_SEED_OFFSET, model.pad_id
-        )
-    pool = weighting.TargetPool(settings.pool_momentum) if iw and iw.pooled else None
-    source_gen = torch.Generator().manual_seed(seed)
-    return CellRun(model, optimizer, scheduler, source_gen, stream, pool, kept_ids), data, steps
-
-
-def train_epoch(
-    run: CellRun,
-    data: CellData,
-    settings: TrainSettings,
-    progress: Progress,
-    logs: StepLog,
-    *,
-    iw: weighting.Method | None,
-    task_group: str,
-    steps: int,
-    device: torch.device,
-) -> None:
-    """One pass over the source batches (or until the step cap)."""
-    run.model.train()
-    for rows, batch, target_idx, target in batches(data, run, settings, progress, steps):
-        step = train_step(
-            run.model,
-            run.optimizer,
-            batch,
-            settings,
-            method=iw,
-            target=target,
-            pool=run.pool,
-            scheduler=run.scheduler,
-            device=device,
-        )
-        example = (
-            weights_example(progress.step, rows, target_idx, data, step, task_group)
-            if logs.wants_example()
-            else None
-        )
-        progress.step += 1
-        logs.step(step, run.scheduler.get_last_lr()[0], len(rows), example)
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "datasets": datasets.__version__,
+        "zsiw": zsiw.__version__,
+    }
 
 
 def write_outputs(
@@ -527,79 +676,3 @@ def write_outputs(
         run.model, out_dir, spec, state=progress.best_state, kept_token_ids=run.kept_ids
     )
     write_text(out_dir / "train.json", json.dumps(summary, indent=2))
-
-
-def train_cell(
-    *,
-    task_group: str,
-    method: str,
-    seed: int,
-    source_features: Sequence[Path],
-    target_features: Path | None,
-    model_dir: Path,
-    settings: TrainSettings | dict,
-    out_dir: Path,
-    cell_info: dict | None = None,
-    keep_checkpoint: bool = False,
-    test_features: Sequence[Path] = (),
-) -> dict:
-    """Train one cell and write ``model.safetensors``, logs and ``train.json`` (last).
-
-    The resume checkpoint is removed at the end unless ``keep_checkpoint`` (the job that
-    tests the cell next keeps it until the test results are written). ``test_features`` are
-    the cell's test sets: with ``prune_vocab`` their ids are kept too, so that the model is
-    exact on them as well."""
-    if not isinstance(settings, TrainSettings):
-        settings = TrainSettings.from_dict(settings)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "train.json").unlink(missing_ok=True)
-    torch.set_num_threads(settings.threads)
-    device = resolve_device(settings.device)
-    iw = weighting.method_of(method) if method != PLAIN else None
-    seed_everything(seed)
-    data = load_cell_data(source_features, target_features, settings, iw=iw is not None)
-    run, data, steps = setup_cell(
-        task_group, iw, seed, data, model_dir, settings, test_features, device
-    )
-    ckpt_path = out_dir / checkpoint.CHECKPOINT
-    progress = checkpoint.load(run, ckpt_path, device) or Progress()
-    logs = StepLog(out_dir, progress, steps, settings)
-    mark, cpu_mark = time.time(), time.process_time()
-    try:
-        while progress.epoch < settings.epochs and progress.step < steps:
-            train_epoch(
-                run,
-                data,
-                settings,
-                progress,
-                logs,
-                iw=iw,
-                task_group=task_group,
-                steps=steps,
-                device=device,
-            )
-            end_of_epoch(run, data, settings, progress, device)
-            # Training time summed over every process that worked on the cell (resumes too):
-            # wall clock, and CPU time of all the process's threads (less than the wall clock
-            # when the cores are shared, more with several threads).
-            now, cpu_now = time.time(), time.process_time()
-            progress.seconds += now - mark
-            progress.cpu_seconds += cpu_now - cpu_mark
-            mark, cpu_mark = now, cpu_now
-            logs.flush()
-            checkpoint.save(run, progress, ckpt_path)
-    finally:
-        logs.close()
-    spec = {
-        "model_dir": str(model_dir),
-        "num_labels": NUM_LABELS[task_group],
-        "token_level": is_token_level(task_group),
-        "num_layers": settings.num_layers,
-        "label_names": list(LABEL_NAMES[task_group]),
-    }
-    summary = summarise(method, seed, cell_info, progress, data, run, settings, device)
-    write_outputs(out_dir, run, progress, spec, summary)
-    if not keep_checkpoint:
-        checkpoint.remove(out_dir, settings)
-    return summary
