@@ -9,6 +9,7 @@ import yaml
 from zsiw import plan
 from zsiw.batching import TARGET_SEED_OFFSET
 from zsiw.data import demo, mldoc
+from zsiw.paper import SOURCE_LANG
 from zsiw.settings import TrainSettings
 from zsiw.significance import N_RESAMPLES
 
@@ -58,6 +59,18 @@ def test_each_default_is_written_once():
     assert where(r"1_000_003") == ["src/zsiw/batching.py"] and TARGET_SEED_OFFSET == 1_000_003
     assert where(r"[\"']mBERT[\"']") == ["src/zsiw/paper.py"]  # the encoder display labels
     assert where(r"-\(-\w+ // |ceil\(.*batch_size") == ["src/zsiw/settings.py"]  # step count
+
+
+def test_the_report_names_the_source_language_and_task_groups_once():
+    """The report's functions default to `paper.SOURCE_LANG` (the paper's English, and the
+    value every preset sets as `source_lang`) instead of typing "en"; task groups and domains
+    come from `plan.task_group` / `plan.task_domain`, not from splitting names by hand."""
+    report = [o for o in occurrences(r"[\"']en[\"']") if "/report/" in o or "cli.py" in o]
+    assert report == []
+    assert occurrences(r"split\([\"']-[\"']") == ["src/zsiw/plan.py:45", "src/zsiw/plan.py:50"]
+    for name in ("params.yaml", *(p.name for p in (REPO / "config").glob("*.yaml"))):
+        path = REPO / name if name == "params.yaml" else REPO / "config" / name
+        assert yaml.safe_load(path.read_text()).get("source_lang", SOURCE_LANG) == SOURCE_LANG
 
 
 def test_the_rules_take_the_reports_paths_from_plan():

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from zsiw.manifest import write_manifest
+from zsiw.paper import SOURCE_LANG
 
 
 def _json(value: str) -> dict:
@@ -513,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", required=True, help="per-seed CSV from `zsiw aggregate`")
     p.add_argument("--reference", required=True, help="YAML of the earlier run's numbers")
     p.add_argument("--out", default="results/report/comparison.md")
-    p.add_argument("--source-lang", default="en")
+    p.add_argument("--source-lang", default=SOURCE_LANG)
     p.add_argument("--paper-encoder", default="xlm-roberta-base")
     p.set_defaults(func=cmd_compare)
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from zsiw import plan
+
 __all__ = [
     "ENCODER_ALIASES",
     "canonical_encoder",
@@ -35,6 +37,10 @@ ENCODER_ALIASES: dict[str, str] = {
 }
 
 #: The paper's names of its encoders, as its tables print them.
+#: The paper's source language (English). Report functions default to it; a grid sets its own
+#: in params.yaml (`source_lang`), which the workflow passes on.
+SOURCE_LANG = "en"
+
 PAPER_LABELS: dict[str, str] = {"bert-base-multilingual-cased": "mBERT", "xlm-roberta-base": "XLMR"}
 
 
@@ -91,11 +97,11 @@ def paper_baselines(task_group: str) -> list[dict[str, Any]]:
 
 def _split_task(task_group: str, domain: str | None) -> tuple[str, str | None]:
     # Accept the per-domain task names the pipeline uses ("cls-books") as well.
-    if task_group.startswith("cls-"):
-        task_domain = task_group.split("-", 1)[1]
+    task_domain = plan.task_domain(task_group)
+    if task_domain is not None:
         if domain is not None and domain != task_domain:
             raise ValueError(f"task {task_group!r} conflicts with domain={domain!r}")
-        return "cls", task_domain
+        return plan.task_group(task_group), task_domain
     return task_group, domain
 
 

@@ -9,8 +9,15 @@ from typing import Any
 import pandas as pd
 
 from zsiw.atomic import write_text
+from zsiw.paper import SOURCE_LANG
+from zsiw.plan import PLAIN, task_domain, task_group
 from zsiw.report.tables import (
+    DECIMALS,
+    encoder_label,
+    format_cell,
     latex_escape,
+    latex_row,
+    latex_table,
     multi_source_mask,
     table_case_study,
     table_main,
@@ -28,7 +35,8 @@ def dispersion_note(rows: pd.DataFrame, group: str, iw_method: str) -> str | Non
     """
     if "w_ess_ratio_mean" not in rows.columns:
         return None
-    part = rows[(rows["task"].str.split("-").str[0] == group) & (rows["method"] == iw_method)]
+    in_group = rows["task"].map(task_group) == group
+    part = rows[in_group & (rows["method"] == iw_method)]
     part = part.dropna(subset=["w_ess_ratio_mean"])
     if part.empty:
         return None
@@ -66,7 +74,7 @@ def significant_cells(significance_csv: str | Path | None, group: str) -> set[tu
     sig = pd.read_csv(significance_csv)
     if sig.empty:
         return set()
-    sig = sig[sig["task"].str.split("-").str[0] == group]
+    sig = sig[sig["task"].map(task_group) == group]
     sig = sig[~multi_source_mask(sig)]  # Tables 1-3 are single-source; multi-source is Table 4
     good = sig["significant"].astype(bool) & (sig["delta"] > 0)
     if group != "cls":
@@ -74,7 +82,7 @@ def significant_cells(significance_csv: str | Path | None, group: str) -> set[tu
     out = set()
     for (encoder, task), part in sig.assign(good=good).groupby(["encoder", "task"]):
         if part["good"].all():
-            out.add((encoder, task.split("-", 1)[1]))
+            out.add((encoder, task_domain(task)))
     return out
 
 
@@ -106,15 +114,16 @@ def write_tables(
     """Write ``table1.tex`` ... ``table5.tex`` into ``out_dir`` (each atomically)."""
     rows = pd.read_csv(rows_csv)
     tasks: dict[str, list[str]] = spec["tasks"]
+    source_lang = spec.get("source_lang", SOURCE_LANG)
     texts: dict[int, str] = {}
     for number, group in TABLE_TASKS.items():
-        instances = [t for t in tasks if t.split("-", 1)[0] == group]
+        instances = [t for t in tasks if task_group(t) == group]
         if not instances:
             texts[number] = placeholder(number, f"task {group} is not enabled in params.yaml")
             continue
         kwargs: dict[str, Any] = {}
         if group == "cls":
-            kwargs["domains"] = [t.split("-", 1)[1] for t in instances]
+            kwargs["domains"] = [task_domain(t) for t in instances]
         latex = table_main(
             rows,
             group,
@@ -122,13 +131,18 @@ def write_tables(
             encoders=spec["encoders"],
             iw_method=spec["iw_method"],
             significant=significant_cells(significance, group),
+            source_lang=source_lang,
             **kwargs,
         )
         texts[number] = add_note(latex, dispersion_note(rows, group, spec["iw_method"]))
     multi = spec.get("multi_source") or {}
     if multi and "ote" in tasks:
         texts[4] = table_multisource(
-            rows, targets=tasks["ote"], encoder=multi["encoder"], iw_method=multi["method"]
+            rows,
+            targets=tasks["ote"],
+            encoder=multi["encoder"],
+            iw_method=multi["method"],
+            source_lang=source_lang,
         )
     else:
         texts[4] = placeholder(4, "multi-source OTE is not enabled in params.yaml")
@@ -146,39 +160,36 @@ def write_tables(
 
 
 def table_ablation(
-    rows: pd.DataFrame, *, task: str, targets: list[str], encoders: list[str], methods: list[str]
+    rows: pd.DataFrame,
+    *,
+    task: str,
+    targets: list[str],
+    encoders: list[str],
+    methods: list[str],
+    source_lang: str = SOURCE_LANG,
 ) -> str:
     """Scoring functions side by side (beyond the paper): rows encoder x method, columns
     targets, mean ± std over seeds, single-source cells only."""
-    from zsiw.report.tables import DECIMALS, encoder_label, format_cell
-
-    group = task.split("-", 1)[0]
-    data = rows[(rows["task"] == task) & (rows["sources"] == "en")]
+    data = rows[(rows["task"] == task) & (rows["sources"] == source_lang)]
     body = []
     for encoder in encoders:
         for method in methods:
+            model = data[(data["encoder"] == encoder) & (data["method"] == method)]
             cells = [
                 format_cell(
-                    data[
-                        (data["encoder"] == encoder)
-                        & (data["method"] == method)
-                        & (data["eval_lang"] == t)
-                    ]["score"].tolist(),
-                    DECIMALS[group],
+                    model[model["eval_lang"] == t]["score"].tolist(), DECIMALS[task_group(task)]
                 )
                 for t in targets
             ]
-            name = f"{encoder_label(encoder)} {latex_escape(method)}"
-            body.append(" & ".join([name, *cells]) + r" \\")
-    header = " & ".join(["Encoder, scoring", *[latex_escape(t) for t in targets]]) + r" \\"
-    return (
-        "\\begin{table}[t]\n\\centering\n\\small\n"
-        f"\\begin{{tabular}}{{l{'c' * len(targets)}}}\n\\toprule\n{header}\n\\midrule\n"
-        + "\n".join(body)
-        + "\n\\bottomrule\n\\end{tabular}\n"
-        f"\\caption{{Scoring-function ablation on {latex_escape(task)} (beyond the paper): "
-        "plain fine-tuning (none) and instance weighting with each scoring function, "
-        "mean $\\pm$ sample std over seeds.}\n\\label{tab:ablation}\n\\end{table}\n"
+            body.append(latex_row([f"{encoder_label(encoder)} {latex_escape(method)}", *cells]))
+    return latex_table(
+        "l" + "c" * len(targets),
+        ["Encoder, scoring", *[latex_escape(t) for t in targets]],
+        body,
+        f"Scoring-function ablation on {latex_escape(task)} (beyond the paper): plain "
+        f"fine-tuning ({PLAIN}) and instance weighting with each scoring function, mean "
+        "$\\pm$ sample std over seeds.",
+        "tab:ablation",
     )
 
 
@@ -196,6 +207,7 @@ def write_ablation(rows_csv: str | Path, spec: dict, out: Path) -> Path:
             task=task,
             targets=spec["tasks"].get(task, []),
             encoders=spec["encoders"],
-            methods=["none", "cosine", *ablation["methods"]],
+            methods=[PLAIN, "cosine", *ablation["methods"]],
+            source_lang=spec.get("source_lang", SOURCE_LANG),
         )
     return write_text(out, text)

@@ -20,8 +20,8 @@ import pandas as pd
 import yaml
 
 from zsiw.atomic import write_text
-from zsiw.paper import paper_value
-from zsiw.plan import PLAIN
+from zsiw.paper import SOURCE_LANG, paper_value
+from zsiw.plan import PLAIN, task_domain, task_group
 from zsiw.report.tables import prepare_results, seed_scores
 
 MEAN = "mean"
@@ -76,11 +76,11 @@ def _cells(frame: pd.DataFrame, source_lang: str) -> pd.DataFrame:
 def _paper(encoder: str, task: str, target: str, method: str, multi: bool) -> float | None:
     """The paper's number for a row (for CLS only the mean over targets exists)."""
     return paper_value(
-        task.split("-", 1)[0],
+        task_group(task),
         encoder,
         method,
         None if target == MEAN else target,
-        domain=task.split("-", 1)[1] if "-" in task else None,
+        domain=task_domain(task),
         multi_source=multi,
     )
 
@@ -95,7 +95,7 @@ def comparison_markdown(
     per_seed: str | Path | pd.DataFrame,
     reference: dict[str, Any],
     *,
-    source_lang: str = "en",
+    source_lang: str = SOURCE_LANG,
     paper_encoder: str = "xlm-roberta-base",
 ) -> str:
     frame = per_seed if isinstance(per_seed, pd.DataFrame) else pd.read_csv(per_seed)

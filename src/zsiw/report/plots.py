@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from zsiw.atomic import atomic_path
-from zsiw.paper import canonical_encoder, paper_label, paper_value
+from zsiw.paper import SOURCE_LANG, canonical_encoder, paper_label, paper_value
 from zsiw.plan import PLAIN, encoder_name, task_group
 
 __all__ = [
@@ -86,13 +86,13 @@ def _results(per_seed: str | Path | pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["task_group"] = [task_group(str(t)) for t in frame["task"]]
     if "sources" not in frame.columns:
-        frame["sources"] = "en"
+        frame["sources"] = SOURCE_LANG
     frame["sources"] = frame["sources"].astype(str)
     return frame
 
 
 def iw_vs_plain_figure(
-    per_seed: str | Path | pd.DataFrame, group: str, *, source_lang: str = "en"
+    per_seed: str | Path | pd.DataFrame, group: str, *, source_lang: str = SOURCE_LANG
 ) -> Figure:
     """Bars of plain vs each IW method per target language, error bars = std over seeds.
 

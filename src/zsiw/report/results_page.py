@@ -23,7 +23,7 @@ import yaml
 
 from zsiw import plan
 from zsiw.atomic import write_text
-from zsiw.paper import canonical_encoder
+from zsiw.paper import SOURCE_LANG, canonical_encoder
 from zsiw.plan import GENERATED
 from zsiw.tasks import CLS_DOMAINS
 
@@ -41,7 +41,7 @@ def _t_interval(delta: np.ndarray) -> tuple[float, float] | None:
 
 
 def differences(
-    per_seed: pd.DataFrame, significance: pd.DataFrame, source_lang: str = "en"
+    per_seed: pd.DataFrame, significance: pd.DataFrame, source_lang: str = SOURCE_LANG
 ) -> pd.DataFrame:
     """IW - plain per IW model and test language: both intervals and wins/losses by seed
     (a multi-source model against the plain model trained on ``source_lang``)."""

@@ -23,9 +23,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zsiw.paper import canonical_encoder, load_paper_results, paper_label, paper_value
-from zsiw.plan import PLAIN
-from zsiw.report.tables import multi_source_mask, prepare_results, seed_scores
+from zsiw.paper import (
+    SOURCE_LANG,
+    canonical_encoder,
+    load_paper_results,
+    paper_label,
+    paper_value,
+)
+from zsiw.plan import PLAIN, task_group
+from zsiw.report.tables import domain_stats, multi_source_mask, prepare_results, seed_scores
 
 __all__ = ["scorecard", "scorecard_rows"]
 
@@ -62,9 +68,9 @@ def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
+def _prepare(frame: pd.DataFrame, source_lang: str) -> pd.DataFrame:
     """The tables' column filling, with an empty-string domain for tasks without one."""
-    out = prepare_results(frame)
+    out = prepare_results(frame, source_lang)
     out["domain"] = out["domain"].fillna("")
     return out
 
@@ -83,7 +89,7 @@ def scorecard_rows(
     per_seed: str | Path | pd.DataFrame,
     significance_df: pd.DataFrame | None = None,
     *,
-    source_lang: str = "en",
+    source_lang: str = SOURCE_LANG,
 ) -> pd.DataFrame:
     """The scorecard as a frame: one row per compared cell (what :func:`scorecard` prints).
 
@@ -92,7 +98,7 @@ def scorecard_rows(
     sign_match (None where there is nothing to compare), sig_note.
     """
     raw = per_seed if isinstance(per_seed, pd.DataFrame) else pd.read_csv(per_seed)
-    data = _prepare(raw)
+    data = _prepare(raw, source_lang)
     data = data[data["multi_source"] | (data["sources"] == source_lang)]
     paper_cls_langs = sorted(load_paper_results()["tables"]["table3"]["averaged_over"])
     units: list[dict[str, Any]] = []
@@ -109,15 +115,11 @@ def scorecard_rows(
             "multi_source": bool(multi),
         }
         if group == "cls":
-            langs = sorted(lang for lang in rows["eval_lang"].unique() if lang != "en")
-            per_lang = {lang: seed_scores(rows[rows["eval_lang"] == lang]) for lang in langs}
-            if not per_lang:
+            langs = sorted(lang for lang in rows["eval_lang"].unique() if lang != source_lang)
+            stats = domain_stats(rows, langs)
+            if stats is None:
                 continue
-            complete = pd.concat(per_lang, axis=1).dropna()
-            mean = float(np.mean([s.mean() for s in per_lang.values()]))
-            std, n_seeds = math.nan, 0
-            if len(complete):
-                _, std, n_seeds = _stats(complete.mean(axis=1))
+            mean, std, n_seeds = stats
             comparable = langs == paper_cls_langs
             pv = (
                 paper_value(
@@ -178,7 +180,7 @@ def scorecard_rows(
             u["domain"],
             paper_label(u["encoder"]) is None,
             canonical_encoder(u["encoder"]),
-            u["target"] != "en",
+            u["target"] != source_lang,
             u["target"],
             u["multi_source"],
             u["method"] != PLAIN,
@@ -249,7 +251,7 @@ def scorecard(
     per_seed_csv: str | Path | pd.DataFrame,
     significance_df: pd.DataFrame | None = None,
     *,
-    source_lang: str = "en",
+    source_lang: str = SOURCE_LANG,
 ) -> str:
     """Markdown: ours vs the paper per cell, IW-gain sign agreement, significance results."""
     frame = scorecard_rows(per_seed_csv, significance_df, source_lang=source_lang)
@@ -356,7 +358,7 @@ def scorecard(
     ]
     body = []
     for (_, s), multi in zip(sig.iterrows(), multi_source_mask(sig), strict=True):
-        d = _DECIMALS.get(str(s["task"]).split("-", 1)[0], 4)
+        d = _DECIMALS.get(task_group(str(s["task"])), 4)
         body.append(
             [
                 str(s["task"]),

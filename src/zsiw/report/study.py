@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from zsiw.atomic import write_text
-from zsiw.plan import PLAIN, Cell
+from zsiw.plan import PLAIN, Cell, task_group
 from zsiw.report.tables import latex_escape, multi_source_mask
 from zsiw.settings import IW_ONLY as IW_ONLY_SETTINGS
 from zsiw.significance import N_RESAMPLES, compare_runs
@@ -71,7 +71,7 @@ def study_rows(
             per_seed = scores[seeds] - plain[seeds]
             seed_low, seed_high = seed_interval(per_seed)
             boot = compare_runs(
-                pairs, task_group=task.split("-")[0], n_resamples=n_resamples, seed=seed
+                pairs, task_group=task_group(task), n_resamples=n_resamples, seed=seed
             )
             out.append(
                 {

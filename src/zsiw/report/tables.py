@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zsiw import plan
 from zsiw.paper import (
+    SOURCE_LANG,
     load_paper_results,
     paper_baselines,
     paper_label,
@@ -30,6 +32,8 @@ __all__ = [
     "encoder_label",
     "format_cell",
     "latex_escape",
+    "latex_row",
+    "latex_table",
     "table_case_study",
     "table_main",
     "table_multisource",
@@ -109,8 +113,9 @@ def multi_source_mask(frame: pd.DataFrame) -> pd.Series:
     return frame["sources"].astype(str).str.contains("+", regex=False)
 
 
-def prepare_results(df: pd.DataFrame) -> pd.DataFrame:
-    """Fill the derivable columns so hand-made or older frames work too."""
+def prepare_results(df: pd.DataFrame, source_lang: str = SOURCE_LANG) -> pd.DataFrame:
+    """Fill the derivable columns so hand-made or older frames work too (a frame without
+    ``sources`` was trained on ``source_lang``)."""
     required = {"encoder", "method", "eval_lang", "seed", "score"}
     missing = required - set(df.columns)
     if missing:
@@ -119,17 +124,17 @@ def prepare_results(df: pd.DataFrame) -> pd.DataFrame:
     if "task_group" not in out.columns:
         if "task" not in out.columns:
             raise ValueError("results frame needs 'task_group' or 'task'")
-        out["task_group"] = out["task"].astype(str).str.split("-").str[0]
+        out["task_group"] = [plan.task_group(str(t)) for t in out["task"]]
     task = out["task"].astype(str) if "task" in out.columns else None
     if "domain" not in out.columns:
         out["domain"] = None
     if task is not None:
-        from_task = [t.split("-", 1)[1] if t.startswith("cls-") else None for t in task]
+        from_task = [plan.task_domain(t) for t in task]
         out["domain"] = [
             d if isinstance(d, str) else f for d, f in zip(out["domain"], from_task, strict=True)
         ]
     if "sources" not in out.columns:
-        out["sources"] = "en"
+        out["sources"] = source_lang
     out["sources"] = out["sources"].astype(str)
     if "multi_source" not in out.columns:
         out["multi_source"] = multi_source_mask(out)
@@ -150,8 +155,9 @@ def _select(
     method: str,
     *,
     multi_source: bool = False,
+    source_lang: str = SOURCE_LANG,
 ) -> pd.DataFrame:
-    """Rows of one model kind; single-source means trained on ``en`` alone."""
+    """Rows of one model kind; single-source means trained on ``source_lang`` alone."""
     mask = (
         (df["task_group"] == task_group)
         & (df["encoder"] == encoder)
@@ -159,7 +165,7 @@ def _select(
         & (df["multi_source"] == multi_source)
     )
     if not multi_source:
-        mask &= df["sources"] == "en"
+        mask &= df["sources"] == source_lang
     return df[mask]
 
 
@@ -171,23 +177,30 @@ def _target_cell(rows: pd.DataFrame, target: str, decimals: int) -> tuple[str, f
     return format_cell(seeds.tolist(), decimals), float(seeds.mean()), len(seeds)
 
 
+def domain_stats(rows: pd.DataFrame, langs: Sequence[str]) -> tuple[float, float, int] | None:
+    """The paper's Table 3 statistic for one domain, computed here only: the mean over
+    ``langs`` of each language's seed mean, the sample std (ddof=1; NaN below two seeds) over
+    seeds of the language-averaged score, using the seeds that have every language, and the
+    number of those seeds. None when a language has no result or ``langs`` is empty: an
+    average over fewer languages would not be comparable."""
+    per_lang = {t: seed_scores(rows[rows["eval_lang"] == t]) for t in langs}
+    if not per_lang or any(s.empty for s in per_lang.values()):
+        return None
+    mean = float(np.mean([s.mean() for s in per_lang.values()]))
+    complete = pd.concat(per_lang, axis=1).dropna()
+    std = float(complete.mean(axis=1).std(ddof=1)) if len(complete) >= 2 else math.nan
+    return mean, std, len(complete)
+
+
 def _domain_cell(
     rows: pd.DataFrame, targets: Sequence[str], decimals: int
 ) -> tuple[str, float | None, int]:
-    """Mean over target languages of per-language seed means (the paper's Table 3 cell).
-
-    The spread is the sample std over seeds of the language-averaged score, using the seeds
-    that have every language; a domain missing any language is left empty rather than
-    averaged over fewer languages, which would not be comparable.
-    """
-    per_lang = {t: seed_scores(rows[rows["eval_lang"] == t]) for t in targets}
-    if not targets or any(s.empty for s in per_lang.values()):
+    """Table 3's cell text (:func:`domain_stats`), its mean and number of seeds."""
+    stats = domain_stats(rows, targets)
+    if stats is None:
         return MISSING, None, 0
-    mean = float(np.mean([s.mean() for s in per_lang.values()]))
-    complete = pd.concat(per_lang, axis=1).dropna()
-    n_seeds = len(complete)
+    mean, std, n_seeds = stats
     if n_seeds >= 2:
-        std = float(complete.mean(axis=1).std(ddof=1))
         text = f"${_fmt(mean, decimals)} \\pm {_fmt(std, decimals)}$"
     else:
         text = _fmt(mean, decimals)
@@ -197,7 +210,7 @@ def _domain_cell(
 # --------------------------------------------------------------------------- LaTeX pieces
 
 
-def _row(cells: Iterable[str]) -> str:
+def latex_row(cells: Iterable[str]) -> str:
     return " & ".join(cells) + r" \\"
 
 
@@ -215,7 +228,24 @@ def _paper_row(
             cells.append(_fmt(p, decimals))
         else:
             cells.append(f"{_fmt(p, decimals)} ({_fmt_delta(o - p, decimals)})")
-    return _row(cells)
+    return latex_row(cells)
+
+
+def _model_rows(
+    cells: Sequence[str],
+    means: Sequence[float | None],
+    paper: Sequence[float | None] | None,
+    decimals: int,
+) -> list[str]:
+    """One model's row and, under it, the ``paper`` line when ``paper`` is given and the
+    paper prints any of the row."""
+    paper_line = _paper_row(paper, means, decimals) if paper is not None else None
+    return [latex_row(cells), *([paper_line] if paper_line else [])]
+
+
+_PAPER_ROWS = (
+    " Rows \\textit{paper} give the value printed by the paper and, in parentheses, ours minus it."
+)
 
 
 def _seed_phrase(counts: Iterable[int]) -> str:
@@ -227,7 +257,7 @@ def _seed_phrase(counts: Iterable[int]) -> str:
     return f"{values[0]}--{values[-1]} seeds (varies by cell)"
 
 
-def _table(
+def latex_table(
     colspec: str,
     header: Sequence[str],
     body: Sequence[str],
@@ -241,7 +271,7 @@ def _table(
         r"\small",
         rf"\begin{{tabular}}{{{colspec}}}",
         r"\toprule",
-        _row(header),
+        latex_row(header),
         r"\midrule",
         *body,
         r"\bottomrule",
@@ -261,7 +291,7 @@ def _baseline_rows(task_group: str, columns: Sequence[str], decimals: int) -> li
         for col in columns:
             value = base["scores"].get(col)
             cells.append(MISSING if value is None else _fmt(float(value), decimals))
-        rows.append(_row(cells))
+        rows.append(latex_row(cells))
     return rows
 
 
@@ -279,19 +309,22 @@ def table_main(
     domains: Sequence[str] = CLS_DOMAINS,
     label: str | None = None,
     significant: Collection[tuple[str, str]] = (),
+    source_lang: str = SOURCE_LANG,
 ) -> str:
-    """Table 1 (``ote``), 2 (``mldoc``) or 3 (``cls``): plain vs. IW fine-tuning from en.
+    """Table 1 (``ote``), 2 (``mldoc``) or 3 (``cls``): plain vs. IW fine-tuning from
+    ``source_lang``.
 
     ``significant`` holds ``(encoder, column)`` pairs whose IW gain over plain is significant
     (paired bootstrap); those IW cells get a ``*``.
 
-    Columns are ``targets`` (``mldoc`` adds ``en``: the plain model on English; IW models are
-    trained per target, so their ``en`` cell is ``--``) or, for ``cls``, ``domains``, each
-    cell averaging the per-language seed means over ``targets`` as the paper does.
+    Columns are ``targets`` (``mldoc`` adds ``source_lang``: the plain model on it; IW models
+    are trained per target, so their source-language cell is ``--``) or, for ``cls``,
+    ``domains``, each cell averaging the per-language seed means over ``targets`` as the
+    paper does.
     """
     if task_group not in DECIMALS:
         raise ValueError(f"unknown task group {task_group!r}; expected one of {list(DECIMALS)}")
-    data = prepare_results(df)
+    data = prepare_results(df, source_lang)
     decimals = DECIMALS[task_group]
     targets = list(targets)
     is_cls = task_group == "cls"
@@ -299,7 +332,9 @@ def table_main(
         columns = list(domains)
         header_cols = [_DOMAIN_TITLES.get(d, latex_escape(d)) for d in columns]
     else:
-        columns = ["en", *[t for t in targets if t != "en"]] if task_group == "mldoc" else targets
+        columns = targets
+        if task_group == "mldoc":
+            columns = [source_lang, *[t for t in targets if t != source_lang]]
         header_cols = [latex_escape(c) for c in columns]
     paper_cls_targets = load_paper_results()["tables"]["table3"]["averaged_over"]
     paper_comparable = not is_cls or sorted(targets) == sorted(paper_cls_targets)
@@ -313,13 +348,13 @@ def table_main(
     for encoder in encoders:
         for method in ("none", iw_method):
             name = encoder_label(encoder) + ("" if method == "none" else "+IW")
-            rows = _select(data, task_group, encoder, method)
+            rows = _select(data, task_group, encoder, method, source_lang=source_lang)
             cells, means, paper_vals = [name], [], []
             for col in columns:
                 if is_cls:
                     text, mean, n = _domain_cell(rows[rows["domain"] == col], targets, decimals)
                     pv = paper_value("cls", encoder, method, None, domain=col)
-                elif col == "en" and method != "none":
+                elif col == source_lang and method != "none":
                     text, mean, n, pv = MISSING, None, 0, None
                 else:
                     text, mean, n = _target_cell(rows, col, decimals)
@@ -330,11 +365,7 @@ def table_main(
                 means.append(mean)
                 paper_vals.append(pv if paper_comparable else None)
                 seed_counts.append(n)
-            body.append(_row(cells))
-            if with_paper:
-                paper_line = _paper_row(paper_vals, means, decimals)
-                if paper_line:
-                    body.append(paper_line)
+            body += _model_rows(cells, means, paper_vals if with_paper else None, decimals)
 
     title, paper_table = _TASK_TITLES[task_group]
     seeds = _seed_phrase(seed_counts)
@@ -366,10 +397,7 @@ def table_main(
             "trained per target language, so they have no en entry."
         )
     if with_paper and paper_comparable:
-        caption += (
-            " Rows \\textit{paper} give the value printed by the paper and, in parentheses, "
-            "ours minus it."
-        )
+        caption += _PAPER_ROWS
     elif with_paper:
         caption += (
             " No per-cell paper comparison: the paper's cells average over "
@@ -377,7 +405,7 @@ def table_main(
         )
     colspec = "l" + "c" * len(columns)
     note = _DAGGER_NOTE if with_paper and paper_baselines(task_group) else None
-    return _table(
+    return latex_table(
         colspec,
         ["Method", *header_cols],
         body,
@@ -407,13 +435,14 @@ def table_multisource(
     iw_method: str = "cosine",
     with_paper: bool = True,
     label: str = "tab:multisource",
+    source_lang: str = SOURCE_LANG,
 ) -> str:
     """Table 4: plain, single-source IW (en) and multi-source IW (all other languages) on OTE.
 
     If several multi-source runs exist for a target, the one with the most source languages
     is shown, matching the paper's "union of all other available languages".
     """
-    data = prepare_results(df)
+    data = prepare_results(df, source_lang)
     decimals = DECIMALS["ote"]
     targets = list(targets)
     specs = [
@@ -432,22 +461,19 @@ def table_multisource(
                 if not rows.empty:
                     sources_used[target] = str(rows["sources"].iloc[0])
             else:
-                rows = _select(data, "ote", encoder, method)
+                rows = _select(data, "ote", encoder, method, source_lang=source_lang)
             text, mean, n = _target_cell(rows, target, decimals)
             cells.append(text)
             means.append(mean)
             seed_counts.append(n)
             paper_vals.append(paper_value("ote", encoder, method, target, multi_source=multi))
-        body.append(_row(cells))
-        if with_paper:
-            paper_line = _paper_row(paper_vals, means, decimals)
-            if paper_line:
-                body.append(paper_line)
+        body += _model_rows(cells, means, paper_vals if with_paper else None, decimals)
 
+    src = latex_escape(source_lang)
     caption = (
         f"Multi-source transfer for opinion target extraction (span F1, SemEval 2016; cf.\\ "
-        f"Table 4 of Li et al.) with {encoder_label(encoder)}: plain fine-tuning on en, IW "
-        f"({latex_escape(iw_method)}) from en only, and IW from all other languages. Mean "
+        f"Table 4 of Li et al.) with {encoder_label(encoder)}: plain fine-tuning on {src}, IW "
+        f"({latex_escape(iw_method)}) from {src} only, and IW from all other languages. Mean "
         f"$\\pm$ sample standard deviation (ddof=1) over {_seed_phrase(seed_counts)}."
     )
     if sources_used:
@@ -456,11 +482,8 @@ def table_multisource(
         )
         caption += f" Multi-source training languages: {pairs}."
     if with_paper and any(line.startswith(r"\quad\textit{paper}") for line in body):
-        caption += (
-            " Rows \\textit{paper} give the value printed by the paper and, in parentheses, "
-            "ours minus it."
-        )
-    return _table(
+        caption += _PAPER_ROWS
+    return latex_table(
         "l" + "c" * len(targets), ["Method", *map(latex_escape, targets)], body, caption, label
     )
 
@@ -513,7 +536,7 @@ def table_case_study(
     target_label = latex_escape(target_labels[0]) if target_labels else MISSING
 
     body = [
-        _row(
+        latex_row(
             [
                 f"Target $j{{=}}0$ ({lang})",
                 target_label,
@@ -527,7 +550,7 @@ def table_case_study(
     for group, picks in (("Highest", top), ("Lowest", bottom)):
         for rank, i in enumerate(picks, start=1):
             body.append(
-                _row(
+                latex_row(
                     [
                         f"{group} {rank} (source $i{{=}}{i}$)",
                         latex_escape(labels[i]),
@@ -553,7 +576,7 @@ def table_case_study(
             f"{s['score']:.4f} ({latex_escape(s['label'])})" for s in case["sources"]
         )
         caption += f" The paper's example prints scores {printed}."
-    return _table(
+    return latex_table(
         r"llrrp{0.5\linewidth}",
         ["Instance", "Label", "score$(i,0)$", "$w_i$", "Content"],
         body,
