@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from zsiw import plan
-from zsiw.bench import _peak_rss_mb, _reset_peak_rss, cost_model, fmt, main, spread
+from zsiw import cost
+from zsiw.bench import _peak_rss_mb, _reset_peak_rss, fmt, main, spread
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,7 +20,8 @@ def test_spread_and_format():
     assert fmt(s) == "3.000s [1.000-10.000]"
 
 
-def test_cost_model_counts_cells_and_steps_by_hand():
+def test_cost_from_step_times_counts_cells_and_steps_by_hand():
+    """`zsiw bench`'s cost model is `zsiw.cost`'s, with measured step times."""
     config = yaml.safe_load((REPO / "params.yaml").read_text())
     # 1 s per step for every method and task length
     seconds = {
@@ -27,14 +29,16 @@ def test_cost_model_counts_cells_and_steps_by_hand():
         for t in plan.tasks(config)
         for m in ("none", "cosine", "euclidean", "coral")
     }
-    costs = cost_model(config, seconds, {"ote": 2000, "mldoc": 1000, "cls": 2000})
+    costs = cost.from_step_times(config, seconds)
     cells = plan.cells(config)
     assert costs["mldoc"]["cells"] == sum(c.task == "mldoc" for c in cells) == 48
     # mldoc: 48 single-source cells x 3 epochs x ceil(1000 / 32) = 32 steps, 1 s each
     assert costs["mldoc"]["hours"] == pytest.approx(48 * 3 * math.ceil(1000 / 32) / 3600)
-    # multi-source OTE cells train on 4 languages' data: 4x the steps of a single-source cell
+    # OTE: each cell trains on its source languages' real sentence counts; a multi-source
+    # cell on the union (e.g. es+nl+ru+tr for en's target: 2070 + 1722 + 3655 + 1232)
+    sizes = {"en": 2000, "es": 2070, "nl": 1722, "ru": 3655, "tr": 1232}
     ote = [c for c in cells if c.task == "ote"]
-    steps = sum(5 * math.ceil(2000 * len(c.sources) / 32) for c in ote)
+    steps = sum(5 * math.ceil(sum(sizes[s] for s in c.sources) / 32) for c in ote)
     assert costs["ote"]["hours"] == pytest.approx(steps / 3600)
 
 

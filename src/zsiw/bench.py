@@ -25,7 +25,8 @@ from zsiw import vocab, weighting
 from zsiw.batching import TargetStream, collate, length_grouped_batches
 from zsiw.gpu import autocast, resolve_device
 from zsiw.models import build_model
-from zsiw.settings import TrainSettings, training_steps
+from zsiw.paper import SOURCE_LANG
+from zsiw.settings import TrainSettings
 from zsiw.train import train_step as step
 
 #: Plain fine-tuning and the paper's three scores (from the method registry).
@@ -531,27 +532,6 @@ def peak_memory(
     return {"process": result["process"], "step": spread(result["steps"])}
 
 
-def cost_model(config: dict, step_seconds: dict[str, float], train_sizes: dict[str, int]) -> dict:
-    """Device-hours of every paper table from measured step times (seconds per step of each
-    method at the task's length) and the params' grid, epochs and batch sizes."""
-    from zsiw import plan
-
-    out: dict[str, dict] = {}
-    for cell in plan.cells(config):
-        settings = plan.train_settings(config, cell.task)
-        group = plan.task_group(cell.task)
-        n = train_sizes.get(group, 2000) * len(cell.sources)
-        steps = training_steps(
-            n, settings["epochs"], settings["batch_size"], settings.get("max_steps")
-        )
-        key = f"{group}@{settings['max_length']}"
-        per_step = step_seconds.get(f"{key}/{cell.method}", step_seconds.get(key, 0.0))
-        entry = out.setdefault(group, {"cells": 0, "hours": 0.0})
-        entry["cells"] += 1
-        entry["hours"] += steps * per_step / 3600
-    return out
-
-
 def build_parser() -> Any:
     """`zsiw bench`'s options (its own parser: `zsiw.cli` hands it the arguments unparsed)."""
     import argparse
@@ -573,6 +553,9 @@ def build_parser() -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the sections in the order they are numbered (and documented in
+    docs/performance.md): 1 IW overhead, 2 one epoch against `transformers.Trainer`,
+    3 tokenising and the cache, 4 the cost model, 5 peak memory, 6 word embeddings."""
     args = build_parser().parse_args(argv)
     from zsiw.config import load_config
 
@@ -583,16 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     import datasets
 
     datasets.disable_progress_bars()
-
-    from zsiw.models import fetch_encoder
-
-    device = resolve_device(args.device)
-    model_dir = Path(args.model)
-    if not (model_dir / "config.json").exists():
-        print(f"materialising the demo encoder into {model_dir} …", flush=True)
-        from zsiw.demo_encoder import DEMO_ENCODER_NAME
-
-        fetch_encoder(DEMO_ENCODER_NAME, model_dir)
+    device, model_dir = resolve_device(args.device), Path(args.model)
+    _materialise_encoder(model_dir)
     reps = 5 if args.quick else 10
     if args.only == "embeddings":
         return _embeddings_only(args, model_dir, device, reps)
@@ -602,105 +577,57 @@ def main(argv: list[str] | None = None) -> int:
     threads = torch.get_num_threads()
     report: dict = {"device": str(device), "threads": threads, "quick": args.quick, **kw}
     print(f"# zsiw bench on {device} ({threads} threads){' --quick' if args.quick else ''}")
-
     # CPU: the demo's scale; GPU: the issue's XLM-R settings (32 + 32, lengths 128 and 256, bf16)
     lengths = [64] if device.type == "cpu" else [128, 256]
     batch = 16 if device.type == "cpu" else 32
-    by_length = {}
-    for length in lengths:
-        iw = bench_iw_overhead(
-            model_dir, batch=batch, length=length, reps=reps, device=device, **kw
-        )
-        by_length[length] = iw
-        print(f"\n## 1. IW overhead: step time, {batch}+{batch} x {length} tokens ({reps} reps)")
-        for m in METHODS:
-            ratio = fmt(iw["ratio_spread"][m], "", 3)
-            print(f"{m:10s} {fmt(iw['steps'][m])}  ratio to none {ratio}")
-        print(f"floor (none + one no-grad target forward): ratio {iw['floor_ratio']:.3f}")
-    length = lengths[0]
-    iw = by_length[length]
-    report["iw_overhead"] = iw
-    report["iw_overhead_by_length"] = by_length
 
-    shared = Path(args.shared_data)
-    with tempfile.TemporaryDirectory() as tmp:
-        processed: dict[str, Path] = {}
-        if (shared / "semeval2016").is_dir():
-            from zsiw.data.prepare import prepare_dataset
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        # The real data sets parsed once, and English SemEval tokenised once (untimed): its
+        # token lengths drive section 2 and its rows section 6.
+        processed = _parsed_datasets(Path(args.shared_data), tmp, quick=args.quick)
+        ote_features = _ote_features(processed, model_dir, tmp)
 
-            datasets_to_time: list[tuple[str, Path, str, str | None]] = [
-                ("ote", shared / "semeval2016", "en", None)
-            ]
-            if not args.quick:
-                datasets_to_time.append(("cls", shared / "webis-cls-10", "en", "books"))
-            for task, root, lang, domain in datasets_to_time:
-                out = Path(tmp) / f"{task}-{lang}"
-                prepare_dataset(task, lang, root, out, Path(tmp) / f"{task}.json", domain=domain)
-                processed[f"{task}-{lang}"] = out
-        tok = bench_tokenise(processed, model_dir, Path(tmp) / "feat", reps) if processed else {}
-        report["tokenise"] = tok
-        print(f"\n## 3. Tokenise from scratch, then load the cache ({reps} reps each)")
-        if not tok:
-            print("(no ../shared/data: not measured)")
-        for name, t in tok.items():
-            first, load = fmt(t["tokenise_s"], "s", 2), fmt(t["cache_load_s"])
-            print(f"{name:10s} tokenise {first}; cache load {load}")
-        feats = Path(tmp) / "feat" / "ote-en"
+        by_length = {
+            length: bench_iw_overhead(
+                model_dir, batch=batch, length=length, reps=reps, device=device, **kw
+            )
+            for length in lengths
+        }
+        for length, iw in by_length.items():
+            print_iw_overhead(iw, batch, length, reps)
+        iw, length = by_length[lengths[0]], lengths[0]
+        report["iw_overhead"], report["iw_overhead_by_length"] = iw, by_length
+
         n_rows = 48 if args.quick else 480
-        lengths = length_distribution(feats if feats.exists() else None, n_rows, 128)
-    loop = bench_loops(
-        model_dir,
-        lengths,
-        batch=batch,
-        max_length=128,
-        reps=reps,
-        device=device,
-        **kw,
-    )
-    report["loops"] = loop
-    print_loops(loop, reps)
+        loop_lengths = length_distribution(ote_features, n_rows, 128)
+        report["loops"] = bench_loops(
+            model_dir, loop_lengths, batch=batch, max_length=128, reps=reps, device=device, **kw
+        )
+        print_loops(report["loops"], reps)
 
-    unit = "CUDA max allocated" if device.type == "cuda" else "peak RSS"
-    print(f"\n## 5. Peak memory, {unit} (a fresh process per method; per step: {reps} reps)")
-    mem = {}
-    for m in METHODS:
-        mem[m] = peak_memory(model_dir, m, batch, length, reps, device, **kw)
-        step = fmt(mem[m]["step"], " MB", 0)
-        print(f"{m:10s} whole process {mem[m]['process']:.0f} MB; one step {step}")
-    report["peak_memory_mb"] = {"kind": unit, **mem}
+        report["tokenise"] = bench_tokenise(processed, model_dir, tmp / "feat", reps)
+        print_tokenise(report["tokenise"], reps)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = _ote_rows(shared, model_dir, Path(tmp), 8 * batch)
+        report["cost_model"], report["cost_model_spread"] = cost_from_step_times(
+            config, iw, length, batch
+        )
+
+        unit = "CUDA max allocated" if device.type == "cuda" else "peak RSS"
+        print(f"\n## 5. Peak memory, {unit} (a fresh process per method; per step: {reps} reps)")
+        mem = {}
+        for m in METHODS:
+            mem[m] = peak_memory(model_dir, m, batch, length, reps, device, **kw)
+            step = fmt(mem[m]["step"], " MB", 0)
+            print(f"{m:10s} whole process {mem[m]['process']:.0f} MB; one step {step}")
+        report["peak_memory_mb"] = {"kind": unit, **mem}
+
+        rows = _ote_rows(ote_features, 8 * batch)
     emb = bench_embedding_update(model_dir, rows, batch=batch, reps=reps, device=device)
     report["embedding_update"] = emb
     print_embedding_update(emb, reps)
     report["self_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print("\n## 4. Cost model for params.yaml (this device, this encoder; linear in length)")
-    from zsiw import plan
-
-    sizes = {"ote": 2000, "mldoc": 1000, "cls": 2000}
-    by_stat = {}
-    for stat in ("median", "min", "max"):  # the step-time spread, carried into the estimate
-        per_token = {m: iw["steps"][m][stat] / length for m in METHODS}
-        step_seconds = {}
-        for task in plan.tasks(config):
-            settings = plan.train_settings(config, task)
-            group, ml = plan.task_group(task), settings["max_length"]
-            scale = settings["batch_size"] / batch
-            for m in METHODS:
-                step_seconds[f"{group}@{ml}/{m}"] = per_token[m] * ml * scale
-        by_stat[stat] = cost_model(config, step_seconds, sizes)
-    costs = by_stat["median"]
-    report["cost_model"] = costs
-    report["cost_model_spread"] = {
-        g: {stat: by_stat[stat][g]["hours"] for stat in by_stat} for g in costs
-    }
-    for group, c in costs.items():
-        hours = fmt(report["cost_model_spread"][group], "", 1)
-        print(f"{group:6s} {c['cells']:4d} cells  ~{hours} device-hours")
-    total = {stat: sum(c["hours"] for c in by_stat[stat].values()) for stat in by_stat}
-    print(f"total ~{fmt(total, '', 1)} device-hours")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -708,18 +635,97 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _ote_rows(shared: Path, model_dir: Path, tmp: Path, n: int) -> list[dict]:
-    """``n`` tokenised SemEval English training rows, else synthetic rows of 32 ids."""
+def _materialise_encoder(model_dir: Path) -> None:
+    if not (model_dir / "config.json").exists():
+        print(f"materialising the demo encoder into {model_dir} …", flush=True)
+        from zsiw.demo_encoder import DEMO_ENCODER_NAME
+        from zsiw.models import fetch_encoder
+
+        fetch_encoder(DEMO_ENCODER_NAME, model_dir)
+
+
+def print_iw_overhead(iw: dict, batch: int, length: int, reps: int) -> None:
+    print(f"\n## 1. IW overhead: step time, {batch}+{batch} x {length} tokens ({reps} reps)")
+    for m in METHODS:
+        ratio = fmt(iw["ratio_spread"][m], "", 3)
+        print(f"{m:10s} {fmt(iw['steps'][m])}  ratio to none {ratio}")
+    print(f"floor (none + one no-grad target forward): ratio {iw['floor_ratio']:.3f}")
+
+
+def _parsed_datasets(shared: Path, tmp: Path, *, quick: bool) -> dict[str, Path]:
+    """English SemEval (and, unless ``quick``, Webis-CLS-10 books) parsed from
+    ``../shared/data``; empty where it is absent."""
     if not (shared / "semeval2016").is_dir():
+        return {}
+    from zsiw.data.prepare import prepare_dataset
+
+    wanted: list[tuple[str, Path, str | None]] = [("ote", shared / "semeval2016", None)]
+    if not quick:
+        wanted.append(("cls", shared / "webis-cls-10", "books"))
+    processed = {}
+    for task, root, domain in wanted:
+        out = tmp / f"{task}-{SOURCE_LANG}"
+        prepare_dataset(task, SOURCE_LANG, root, out, tmp / f"{task}.json", domain=domain)
+        processed[f"{task}-{SOURCE_LANG}"] = out
+    return processed
+
+
+def _ote_features(processed: dict[str, Path], model_dir: Path, tmp: Path) -> Path | None:
+    """English SemEval tokenised once (untimed), or None without the data."""
+    if f"ote-{SOURCE_LANG}" not in processed:
+        return None
+    from zsiw.features import build_features
+
+    out = tmp / f"ote-{SOURCE_LANG}-features"
+    build_features(processed[f"ote-{SOURCE_LANG}"], model_dir, out, max_length=128)
+    return out
+
+
+def print_tokenise(tok: dict, reps: int) -> None:
+    print(f"\n## 3. Tokenise from scratch, then load the cache ({reps} reps each)")
+    if not tok:
+        print("(no ../shared/data: not measured)")
+    for name, t in tok.items():
+        first, load = fmt(t["tokenise_s"], "s", 2), fmt(t["cache_load_s"])
+        print(f"{name:10s} tokenise {first}; cache load {load}")
+
+
+def cost_from_step_times(
+    config: dict, iw: dict, length: int, batch: int
+) -> tuple[dict, dict[str, dict[str, float]]]:
+    """Section 4: the params' grid priced with section 1's step times (per token, scaled to
+    each task's ``max_length`` and batch size) through `zsiw.cost.from_step_times`; the
+    median, and the min-max spread carried into the estimate."""
+    from zsiw import cost, plan
+
+    print("\n## 4. Cost model for params.yaml (this device, this encoder; linear in length)")
+    by_stat = {}
+    for stat in ("median", "min", "max"):
+        per_token = {m: iw["steps"][m][stat] / length for m in METHODS}
+        step_seconds = {}
+        for task in plan.tasks(config):
+            settings = plan.train_settings(config, task)
+            group, max_length = plan.task_group(task), settings["max_length"]
+            scale = settings["batch_size"] / batch
+            for m in METHODS:
+                step_seconds[f"{group}@{max_length}/{m}"] = per_token[m] * max_length * scale
+        by_stat[stat] = cost.from_step_times(config, step_seconds)
+    costs = by_stat["median"]
+    spread_ = {g: {stat: by_stat[stat][g]["hours"] for stat in by_stat} for g in costs}
+    for group, c in costs.items():
+        print(f"{group:6s} {c['cells']:4d} cells  ~{fmt(spread_[group], '', 1)} device-hours")
+    total = {stat: sum(c["hours"] for c in by_stat[stat].values()) for stat in by_stat}
+    print(f"total ~{fmt(total, '', 1)} device-hours")
+    return costs, spread_
+
+
+def _ote_rows(features: Path | None, n: int) -> list[dict]:
+    """``n`` tokenised SemEval English training rows, else synthetic rows of 32 ids."""
+    if features is None:
         return synthetic_rows(n, 32, 0)
     from datasets import load_from_disk
 
-    from zsiw.data.prepare import prepare_dataset
-    from zsiw.features import build_features
-
-    prepare_dataset("ote", "en", shared / "semeval2016", tmp / "ote", tmp / "ote.json")
-    build_features(tmp / "ote", model_dir, tmp / "feat", max_length=128)
-    rows = load_from_disk(str(tmp / "feat"))["train"].select(range(n)).to_list()
+    rows = load_from_disk(str(features))["train"].select(range(n)).to_list()
     return [{"input_ids": r["input_ids"], "labels": 0} for r in rows]
 
 
@@ -727,8 +733,10 @@ def _embeddings_only(args: Any, model_dir: Path, device: torch.device, reps: int
     import tempfile
 
     batch = 16 if device.type == "cpu" else 32
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = _ote_rows(Path(args.shared_data), model_dir, Path(tmp), 8 * batch)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        processed = _parsed_datasets(Path(args.shared_data), tmp, quick=True)
+        rows = _ote_rows(_ote_features(processed, model_dir, tmp), 8 * batch)
     result = bench_embedding_update(model_dir, rows, batch=batch, reps=reps, device=device)
     print(f"# zsiw bench --only embeddings on {device} ({torch.get_num_threads()} threads)")
     print_embedding_update(result, reps)

@@ -64,6 +64,36 @@ def non_embedding_parameters(config: dict, encoder: str) -> int:
     return layers * (4 * hidden * hidden + 2 * hidden * inter)
 
 
+def train_items(cell: plan.Cell) -> int:
+    """Training sentences/documents of a cell: those of each of its source languages."""
+    group = plan.task_group(cell.task)
+    return sum(TRAIN_SIZES[group].get(lang, DEFAULT_TRAIN[group]) for lang in cell.sources)
+
+
+def cell_steps(config: dict, cell: plan.Cell) -> int:
+    """Optimiser steps of one cell under the params (epochs, batch size, step cap)."""
+    settings = plan.train_settings(config, cell.task)
+    return training_steps(
+        train_items(cell), settings["epochs"], settings["batch_size"], settings.get("max_steps")
+    )
+
+
+def from_step_times(config: dict, step_seconds: dict[str, float]) -> dict[str, dict]:
+    """Device-hours per task group from *measured* step times (`zsiw bench`): seconds per step
+    keyed ``"{group}@{max_length}/{method}"`` (or without the method), times each cell's
+    steps. The measured counterpart of :func:`estimate`."""
+    out: dict[str, dict] = {}
+    for cell in plan.cells(config):
+        settings = plan.train_settings(config, cell.task)
+        group = plan.task_group(cell.task)
+        key = f"{group}@{settings['max_length']}"
+        per_step = step_seconds.get(f"{key}/{cell.method}", step_seconds.get(key, 0.0))
+        entry = out.setdefault(group, {"cells": 0, "hours": 0.0})
+        entry["cells"] += 1
+        entry["hours"] += cell_steps(config, cell) * per_step / 3600
+    return out
+
+
 def estimate(
     config: dict, *, tflops: float = 40.0, job_overhead_s: float = 60.0
 ) -> list[TableCost]:
@@ -74,11 +104,8 @@ def estimate(
         group = plan.task_group(cell.task)
         settings = plan.train_settings(config, cell.task)
         length = min(settings["max_length"], MEAN_TOKENS[group])
-        sizes = TRAIN_SIZES[group]
-        items = sum(sizes.get(lang, DEFAULT_TRAIN[group]) for lang in cell.sources)
-        steps = training_steps(
-            items, settings["epochs"], settings["batch_size"], settings.get("max_steps")
-        )
+        items = train_items(cell)
+        steps = cell_steps(config, cell)
         tokens = steps * settings["batch_size"] * length
         params = non_embedding_parameters(config, cell.encoder)
         flops = 6 * params * tokens

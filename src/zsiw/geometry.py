@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zsiw import weighting
+from zsiw import markdown, weighting
 from zsiw.atomic import atomic_path, write_text
 from zsiw.batching import collate
 
@@ -289,33 +289,31 @@ def summary_markdown(records: Sequence[dict[str, Any]]) -> str:
     cols = ["ess_ratio", "n_max", "cos_source_target", "cos_source_source"]
     table = last.groupby(["encoder", "task", "target", "model"], sort=False)[cols].mean()
     counts = last.groupby(["encoder", "task", "target", "model"], sort=False)["seed"].nunique()
-    lines = [
-        "| encoder | task | target | model (seeds) | ESS/n | n·max w | cos(src, tgt) | "
-        "cos(src, src) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     for (enc, task, target, model), row in table.iterrows():
         label = (
             model
             if model == "pretrained"
             else f"trained {model} ({counts[enc, task, target, model]})"
         )
-        lines.append(
-            f"| {enc} | {task} | {target} | {label} | {row.ess_ratio:.5f} | {row.n_max:.4f} | "
-            f"{row.cos_source_target:.4f} | {row.cos_source_source:.4f} |"
-        )
+        rows.append([enc, task, target, label, f"{row.ess_ratio:.5f}", f"{row.n_max:.4f}"])
+        rows[-1] += [f"{row.cos_source_target:.4f}", f"{row.cos_source_source:.4f}"]
+    measures = ["ESS/n", "n·max w", "cos(src, tgt)", "cos(src, src)"]
+    lines = markdown.table(["encoder", "task", "target", "model (seeds)", *measures], rows)
     pre = frame[frame["model"] == "pretrained"]
     by_layer = pre.groupby("layer")[cols].agg(["min", "max"])
     lines += [
         "",
         "Pretrained encoder, every layer (range over the task × target pairs):",
         "",
-        "| layer | ESS/n | n·max w | cos(src, tgt) | cos(src, src) |",
-        "|---|---|---|---|---|",
     ]
-    for layer, row in by_layer.iterrows():
-        cells = [f"{row[c, 'min']:.4f}–{row[c, 'max']:.4f}" for c in cols]
-        lines.append(f"| {layer} | " + " | ".join(cells) + " |")
+    lines += markdown.table(
+        ["layer", *measures],
+        [
+            [layer, *(f"{row[c, 'min']:.4f}–{row[c, 'max']:.4f}" for c in cols)]
+            for layer, row in by_layer.iterrows()
+        ],
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zsiw import plan
+from zsiw.markdown import table as markdown_table
 
 
 def tune_plain(
@@ -78,12 +79,13 @@ def tune_plain(
 
 def markdown(results: Sequence[dict]) -> str:
     """One row per learning rate: the source-dev score after each epoch, the best starred."""
-    lines = ["| task | lr | source-dev score after epoch 1, 2, … | best |", "|---|---|---|---|"]
+    rows = []
     for r in results:
         curve = ", ".join(
             f"**{s:.4f}**" if i == r["best_epoch"] else f"{s:.4f}"
             for i, s in enumerate(r["dev_history"])
         )
         best = f"{r['best_dev']:.4f} (epoch {r['best_epoch'] + 1})"
-        lines.append(f"| {r['task']} | {r['lr']:g} | {curve} | {best} |")
-    return "\n".join(lines) + "\n"
+        rows.append([r["task"], f"{r['lr']:g}", curve, best])
+    header = ["task", "lr", "source-dev score after epoch 1, 2, …", "best"]
+    return "\n".join(markdown_table(header, rows)) + "\n"

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from zsiw import markdown
 from zsiw.atomic import write_text
 from zsiw.paper import SOURCE_LANG, paper_value
 from zsiw.plan import PLAIN, task_domain, task_group
@@ -106,11 +107,8 @@ def comparison_markdown(
         f"(`{reference['source']}`). Mean ± std over seeds (n); gap closed = (this − "
         f"{label}) / (paper − {label}).",
         "",
-        f"| task | target | method | this run | paper | this − paper | {label} | "
-        f"this − {label} | gap closed |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
-    gains = []
+    rows, gains = [], []
     for (task, target, multi, method), part in cells.groupby(
         ["task", "target", "multi", "method"], sort=True
     ):
@@ -126,10 +124,10 @@ def comparison_markdown(
         )
         name = ("multi-source " if multi else "") + ("plain" if method == PLAIN else method)
         ours = f"{mean:.4f} ± {_fmt(std)} ({len(scores)})"
-        lines.append(
-            f"| {task} | {target} | {name} | {ours} | {_fmt(paper)} | "
-            f"{_fmt(None if paper is None else mean - paper, True)} | {_fmt(ref)} | "
-            f"{_fmt(None if ref is None else mean - ref, True)} | {closed} |"
+        rows.append(
+            [task, target, name, ours, _fmt(paper)]
+            + [_fmt(None if paper is None else mean - paper, True), _fmt(ref)]
+            + [_fmt(None if ref is None else mean - ref, True), closed]
         )
         if method != PLAIN and not multi:
             plain = cells[
@@ -153,23 +151,23 @@ def comparison_markdown(
                     None if ref is None or ref_plain is None else ref - ref_plain,
                 )
             )
+    header = ["task", "target", "method", "this run", "paper", "this − paper", label]
+    lines += markdown.table([*header, f"this − {label}", "gap closed"], rows)
     lines += [
         "",
         "IW − plain, paired by seed (this run: mean ± std of the per-seed differences, "
         "seeds where IW won/lost):",
         "",
-        f"| task | target | method | this run | paper | {label} |",
-        "|---|---|---|---|---|---|",
     ]
+    gain_rows = []
     for task, target, method, delta, paper_gain, ref_gain in gains:
         spread = _fmt(float(delta.std(ddof=1)) if len(delta) > 1 else None)
         wins, losses = int((delta > 0).sum()), int((delta < 0).sum())
         gain = float(delta.mean()) if len(delta) else None  # no seed trained both (yet)
         ours = f"{_fmt(gain, True)} ± {spread} ({wins}/{losses})"
-        lines.append(
-            f"| {task} | {target} | {method} | {ours} | {_fmt(paper_gain, True)} | "
-            f"{_fmt(ref_gain, True)} |"
-        )
+        gain_rows.append([task, target, method, ours, _fmt(paper_gain, True)])
+        gain_rows[-1].append(_fmt(ref_gain, True))
+    lines += markdown.table(["task", "target", "method", "this run", "paper", label], gain_rows)
     return "\n".join(lines) + "\n"
 
 

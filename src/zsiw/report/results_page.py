@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from zsiw import plan
+from zsiw import markdown, plan
 from zsiw.atomic import write_text
 from zsiw.paper import SOURCE_LANG, canonical_encoder
 from zsiw.plan import GENERATED
@@ -78,16 +78,23 @@ def _interval(pair: tuple[float, float] | None) -> str:
 
 
 def differences_markdown(diffs: pd.DataFrame) -> str:
-    lines = [
-        "| task | target | IW model | seeds | Δ = IW − plain | 95 % bootstrap (test items) "
-        "| 95 % t (seeds) | seeds won / lost |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in diffs.itertuples(index=False):
-        lines.append(
-            f"| {row.task} | {row.target} | {row.model} | {row.seeds} | {row.delta:+.4f} | "
-            f"{_interval(row.boot)} | {_interval(row.t)} | {row.wins} / {row.losses} |"
-        )
+    lines = markdown.table(
+        [
+            "task",
+            "target",
+            "IW model",
+            "seeds",
+            "Δ = IW − plain",
+            "95 % bootstrap (test items)",
+            "95 % t (seeds)",
+            "seeds won / lost",
+        ],
+        [
+            [r.task, r.target, r.model, r.seeds, f"{r.delta:+.4f}", _interval(r.boot)]
+            + [_interval(r.t), f"{r.wins} / {r.losses}"]
+            for r in diffs.itertuples(index=False)
+        ],
+    )
     excludes = [lo > 0 or hi < 0 for lo, hi in diffs["boot"]]
     t_excludes = [t is not None and (t[0] > 0 or t[1] < 0) for t in diffs["t"]]
     lines += [
@@ -108,10 +115,7 @@ def rerun_markdown(per_seed: pd.DataFrame, earlier: dict[str, Any]) -> str:
         .set_index(["task", "method", "multi_source", "eval_lang", "seed"])["score"]
         .sort_index()
     )
-    lines = [
-        f"| task | target | model | seed | {earlier['label']} | this run | this − earlier |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     same = differ = missing = 0
     largest = 0.0
     for cell in earlier["cells"]:
@@ -131,9 +135,9 @@ def rerun_markdown(per_seed: pd.DataFrame, earlier: dict[str, Any]) -> str:
             else:
                 differ += 1
                 largest = max(largest, abs(delta))
-            lines.append(
-                f"| {cell['task']} | {cell['target']} | {model} | {seed} | {before:.4f} | "
-                f"{now:.4f} | {'identical' if abs(delta) < 5e-5 else f'{delta:+.4f}'} |"
+            rows.append(
+                [cell["task"], cell["target"], model, seed, f"{before:.4f}", f"{now:.4f}"]
+                + ["identical" if abs(delta) < 5e-5 else f"{delta:+.4f}"]
             )
     summary = (
         f"Of the {same + differ + missing} per-seed scores of the {earlier['label']} "
@@ -147,7 +151,8 @@ def rerun_markdown(per_seed: pd.DataFrame, earlier: dict[str, Any]) -> str:
         "CPU has (`cpu_capability` in each cell's provenance), and after hundreds of steps a "
         "different rounding in the last bit is a different model."
     )
-    return "\n".join([summary, "", note, "", *lines])
+    header = ["task", "target", "model", "seed", earlier["label"], "this run", "this − earlier"]
+    return "\n".join([summary, "", note, "", *markdown.table(header, rows)])
 
 
 def not_covered(config: dict, config_name: str) -> list[str]:

@@ -16,13 +16,13 @@ whose languages differ from the paper's is marked not comparable rather than com
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from zsiw import markdown
 from zsiw.paper import (
     SOURCE_LANG,
     canonical_encoder,
@@ -238,15 +238,6 @@ def _method_label(method: str, multi: bool) -> str:
     return f"{method} (multi-source)" if multi else f"{method} (IW)"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = [
-        "| " + " | ".join(_md(h) for h in header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-    ]
-    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
-    return lines
-
-
 def scorecard(
     per_seed_csv: str | Path | pd.DataFrame,
     significance_df: pd.DataFrame | None = None,
@@ -327,7 +318,7 @@ def scorecard(
                 r.sig_note or _DASH,
             ]
         )
-    lines += _table(header, body)
+    lines += markdown.table(header, body)
     lines += ["", "## Significance (paired bootstrap, IW vs. plain)", ""]
     if sig.empty:
         lines += ["No significance results.", ""]
@@ -375,6 +366,6 @@ def scorecard(
                 "yes" if bool(s["significant"]) else "no",
             ]
         )
-    lines += _table(header, body)
+    lines += markdown.table(header, body)
     lines.append("")
     return "\n".join(lines)

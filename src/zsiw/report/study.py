@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from zsiw import markdown
 from zsiw.atomic import write_text
 from zsiw.plan import PLAIN, Cell, task_group
 from zsiw.report.tables import latex_escape, multi_source_mask
@@ -324,19 +325,26 @@ def findings(rows: pd.DataFrame, context: str = "") -> str:
         "",
         "## Every comparison",
         "",
-        "| task | target | method | seeds | plain | IW | Δ [95 % CI] | p "
-        "| per-seed Δ [95 % t-interval] (wins/losses) | ESS/n |",
-        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for _, r in rows.iterrows():
-        text.append(
-            f"| {r['task']} | {r['target']} | {r['method']} | {r['seeds']} | "
-            f"{r['plain_mean']:.4f} ± {r['plain_std']:.4f} | {r['iw_mean']:.4f} ± "
-            f"{r['iw_std']:.4f} | {r['delta']:+.4f} [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}] | "
-            f"{r['p_value']:.3f} | {r['seed_delta_mean']:+.4f} ± {r['seed_delta_std']:.4f} "
-            f"{_interval(r['seed_ci_low'], r['seed_ci_high'])} "
-            f"({r['seed_wins']}/{r['seed_losses']}) | {r['ess_ratio']:.4f} |"
-        )
+    header = ["task", "target", "method", "seeds", "plain", "IW", "Δ [95 % CI]", "p"]
+    header += ["per-seed Δ [95 % t-interval] (wins/losses)", "ESS/n"]
+    text += markdown.table(
+        header,
+        [
+            [r["task"], r["target"], r["method"], r["seeds"]]
+            + [f"{r['plain_mean']:.4f} ± {r['plain_std']:.4f}"]
+            + [f"{r['iw_mean']:.4f} ± {r['iw_std']:.4f}"]
+            + [f"{r['delta']:+.4f} [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]"]
+            + [f"{r['p_value']:.3f}"]
+            + [
+                f"{r['seed_delta_mean']:+.4f} ± {r['seed_delta_std']:.4f} "
+                f"{_interval(r['seed_ci_low'], r['seed_ci_high'])} "
+                f"({r['seed_wins']}/{r['seed_losses']})"
+            ]
+            + [f"{r['ess_ratio']:.4f}"]
+            for _, r in rows.iterrows()
+        ],
+    )
     return "\n".join(text) + "\n"
 
 
