@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zsiw import plan
-from zsiw import cost
+from zsiw import cost, plan
 from zsiw.bench import _peak_rss_mb, _reset_peak_rss, fmt, main, spread
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,6 +11,7 @@ by hand in two places.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -343,9 +344,11 @@ def is_published(root: str | Path, cell: Cell) -> bool:
     return (published_dir(root, cell) / "provenance.json").is_file()
 
 
-def report_cells(config: dict) -> list[Cell]:
-    """The cells the report is built from: every cell of the grid, or with ``published`` set
-    those the published tree holds (a grid still being trained is reported as far as it got;
-    the results page names the cells it lacks)."""
+def report_cells(config: dict, among: Sequence[Cell] | None = None) -> list[Cell]:
+    """The cells the report is built from: every cell of the grid (or of ``among``), or with
+    ``published`` set those the published tree holds (a grid still being trained is reported
+    as far as it got; the results page names the cells it lacks)."""
     root = config.get("published")
-    return [c for c in cells(config) if not root or is_published(root, c)]
+    return [
+        c for c in (cells(config) if among is None else among) if not root or is_published(root, c)
+    ]

@@ -40,6 +40,8 @@ for _enc in config["encoders"]:
 PER_SEED = str(plan.PER_SEED)
 SUMMARY = str(plan.SUMMARY)
 SIGNIFICANCE = str(plan.SIGNIFICANCE)
+# The cells the report reads (all, or those the published tree holds), found once.
+REPORT_CELLS = plan.report_cells(config)
 
 
 def geometry_file(suffix):
@@ -122,7 +124,7 @@ def cell_file(cell, name):
 
 
 def all_metrics():
-    return [cell_file(cell, "metrics.json") for cell in plan.report_cells(config)]
+    return [cell_file(cell, "metrics.json") for cell in REPORT_CELLS]
 
 
 def all_tables():
@@ -130,18 +132,18 @@ def all_tables():
 
 
 def all_plots():
-    groups = sorted({plan.task_group(c.task) for c in plan.report_cells(config)})
+    groups = sorted({plan.task_group(c.task) for c in REPORT_CELLS})
     stems = [f"iw_vs_plain_{g}" for g in groups] + ["weight_dispersion", "training_curves"]
     return [f"results/plots/{s}.png" for s in stems] + [f"results/figures/{s}.pdf" for s in stems]
 
 
 def all_train_logs():
-    return [cell_file(cell, "train_log.jsonl") for cell in plan.report_cells(config)]
+    return [cell_file(cell, "train_log.jsonl") for cell in REPORT_CELLS]
 
 
 def case_study_log():
     cell = plan.case_study_cell(config)
-    if not cell or cell not in plan.report_cells(config):
+    if not cell or cell not in REPORT_CELLS:
         return []
     return [cell_file(cell, "weights_examples.jsonl")]
 
@@ -206,9 +208,7 @@ def eval_features(wc):
 def geometry_cells():
     """Trained single-source plain and IW cells whose encoders `zsiw geometry` measures."""
     iw = [m for m in config["methods"] if m != plan.PLAIN][:1]
-    return [
-        c for c in plan.report_cells(config) if not c.multi_source and c.method in (plan.PLAIN, *iw)
-    ]
+    return [c for c in REPORT_CELLS if not c.multi_source and c.method in (plan.PLAIN, *iw)]
 
 
 def geometry_features():

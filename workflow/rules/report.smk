@@ -191,11 +191,7 @@ rule results_page:
         significance=SIGNIFICANCE,
         comparison=["results/report/comparison.md"] if config["report"]["compare_with"] else [],
         rerun_of=config["report"]["rerun_of"] or [],
-        provenance=(
-            [cell_file(c, "provenance.json") for c in plan.report_cells(config)]
-            if PUBLISHED
-            else []
-        ),
+        provenance=([cell_file(c, "provenance.json") for c in REPORT_CELLS] if PUBLISHED else []),
     output:
         "results/report/results.md",
     log:

@@ -82,7 +82,7 @@ def significant_cells(significance_csv: str | Path | None, group: str) -> set[tu
     out = set()
     for (encoder, task), part in sig.assign(good=good).groupby(["encoder", "task"]):
         if part["good"].all():
-            out.add((encoder, task_domain(task)))
+            out.add((encoder, task_domain(task) or ""))  # cls tasks always name one
     return out
 
 

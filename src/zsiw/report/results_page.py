@@ -230,7 +230,7 @@ def results_page(
     # the study's own cells belong to the grid once the tree holds one of them
     with_study = bool(root) and any(plan.is_published(root, c) for c in study_only)
     every = sorted(set(plan.cells(config)) | set(study_only if with_study else []))
-    reported = [c for c in every if not root or plan.is_published(root, c)]
+    reported = plan.report_cells(config, every)
     absent = [c for c in every if c not in set(reported)]
     lines = [
         GENERATED,
