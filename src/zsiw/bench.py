@@ -545,9 +545,16 @@ def build_parser() -> Any:
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--only",
-        choices=["embeddings"],
+        choices=["embeddings", "full-depth"],
         default=None,
-        help="run one section: embeddings = whole vs pruned vs frozen word embeddings",
+        help="run one section: embeddings = whole vs pruned vs frozen word embeddings; "
+        "full-depth = one step of config/full-cpu.yaml: profile, roofs, fp32 vs bf16, AdamW",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=None, help="full-depth: steps measured (default 8, quick 3)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="full-depth: threads (default: the grid's)"
     )
     return parser
 
@@ -555,7 +562,8 @@ def build_parser() -> Any:
 def main(argv: list[str] | None = None) -> int:
     """Run the sections in the order they are numbered (and documented in
     docs/performance.md): 1 IW overhead, 2 one epoch against `transformers.Trainer`,
-    3 tokenising and the cache, 4 the cost model, 5 peak memory, 6 word embeddings."""
+    3 tokenising and the cache, 4 the cost model, 5 peak memory, 6 word embeddings, and
+    without ``--quick`` on a CPU 7, one full-depth step (`zsiw.bench_full`)."""
     args = build_parser().parse_args(argv)
     from zsiw.config import load_config
 
@@ -571,6 +579,8 @@ def main(argv: list[str] | None = None) -> int:
     reps = 5 if args.quick else 10
     if args.only == "embeddings":
         return _embeddings_only(args, model_dir, device, reps)
+    if args.only == "full-depth":
+        return _full_depth_only(args, model_dir)
     # The CPU studies' settings in quick mode (config/real-cpu.yaml, study-cpu.yaml: 4 of 12
     # layers, frozen word embeddings; the demo itself keeps 3).
     kw: dict[str, Any] = {"num_layers": 4, "freeze_embeddings": True} if args.quick else {}
@@ -627,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
     report["embedding_update"] = emb
     print_embedding_update(emb, reps)
     report["self_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if not args.quick and device.type == "cpu":  # section 7: minutes (bf16 without AMX: more)
+        report["full_depth"] = full_depth(args, model_dir)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -750,3 +762,54 @@ def _embeddings_only(args: Any, model_dir: Path, device: torch.device, reps: int
 if __name__ == "__main__":
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     sys.exit(main())
+
+
+def ote_rows(shared: Path, model_dir: Path, tmp: Path, lang: str, n: int) -> list[dict]:
+    """The first ``n`` tokenised SemEval training rows of ``lang`` (max length 128), else
+    ``n`` synthetic token-tagged rows of 12-40 ids."""
+    if not (shared / "semeval2016").is_dir():
+        g = torch.Generator().manual_seed(len(lang))
+        lengths = torch.randint(12, 40, (n,), generator=g).tolist()
+        return [
+            {"input_ids": torch.randint(5, 5000, (k,), generator=g).tolist(), "labels": [0] * k}
+            for k in lengths
+        ]
+    from datasets import load_from_disk
+
+    from zsiw.data.prepare import prepare_dataset
+    from zsiw.features import build_features
+
+    prepare_dataset("ote", lang, shared / "semeval2016", tmp / lang, tmp / f"{lang}.json")
+    build_features(tmp / lang, model_dir, tmp / f"{lang}-features", max_length=128)
+    rows = load_from_disk(str(tmp / f"{lang}-features"))["train"]
+    return rows.select(range(min(n, len(rows)))).to_list()
+
+
+def _full_depth_only(args: Any, model_dir: Path) -> int:
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"full_depth": full_depth(args, model_dir)}, indent=2))
+    print(f"\nwrote {out}")
+    return 0
+
+
+def full_depth(args: Any, model_dir: Path) -> dict:
+    """Section 7 (`zsiw.bench_full`) on real SemEval batches (en source, es target)."""
+    import tempfile
+
+    from zsiw.bench_full import FULL_CONFIG, bench_full_depth, print_full_depth
+    from zsiw.config import load_config
+
+    config = load_config(Path(args.params), [FULL_CONFIG])
+    steps = args.steps or (3 if args.quick else 8)
+    threads = args.threads or config["train"].get("threads") or torch.get_num_threads()
+    with tempfile.TemporaryDirectory() as tmp:
+        # a few hundred rows: enough for the batches measured, and for length grouping
+        n = 32 * 50
+        source = ote_rows(Path(args.shared_data), model_dir, Path(tmp), SOURCE_LANG, n)
+        target = ote_rows(Path(args.shared_data), model_dir, Path(tmp), "es", n)
+    result = bench_full_depth(
+        model_dir, source, target, config=config, steps=steps, threads=threads
+    )
+    print_full_depth(result)
+    return result

@@ -1,0 +1,89 @@
+"""The full-depth step section of `zsiw bench` (`zsiw.bench_full`): the parts whose result is a
+fact, not a timing: the operator classes, the bucketed target pass, zsiw's AdamW, the split."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from zsiw import bench_full, train
+from zsiw.models import build_model
+from zsiw.settings import TrainSettings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_operators_fall_into_the_profile_kinds():
+    assert bench_full._op_kind("aten::addmm") == "matrix products"
+    assert bench_full._op_kind("aten::bmm") == "matrix products"
+    assert bench_full._op_kind("aten::_softmax_backward_data") == "attention"
+    assert bench_full._op_kind("aten::native_layer_norm") == "normalisation"
+    assert bench_full._op_kind("aten::embedding_dense_backward") == "embedding"
+    assert bench_full._op_kind("aten::gelu") == bench_full.OTHER_OPS
+
+
+def test_bucketed_target_pass_gives_the_padded_pass_vectors_in_order(tiny_encoder):
+    torch.manual_seed(0)
+    model = build_model(tiny_encoder, 2, token_level=False).eval()
+    lengths = [3, 17, 5, 11, 2, 9, 14, 6]
+    ids = torch.zeros(len(lengths), max(lengths), dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, n in enumerate(lengths):
+        ids[i, :n] = torch.randint(5, 100, (n,))
+        mask[i, :n] = 1
+    with torch.no_grad():
+        whole = model.first_token(ids, mask)
+        split = bench_full.bucketed_first_token(model, ids, mask, buckets=3)
+    assert split.shape == whole.shape
+    # same rows in the same order; only rounding differs (other shapes, other sums)
+    torch.testing.assert_close(split, whole, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(split[1:], whole[:-1], atol=1e-3)  # would fail if reordered
+
+
+def test_zsiw_adamw_is_the_for_loop_adamw_bit_for_bit(tiny_encoder):
+    """`train.ADAMW_OPTIONS` (fused) claims exactness: three steps from the same state give
+    PyTorch's for-loop AdamW's parameters bit for bit."""
+    settings = TrainSettings(lr=1e-3, weight_decay=0.01, batch_size=4, epochs=1, max_length=8)
+    finals = {}
+    for name, options in (("for-loop", {"fused": False, "foreach": False}), ("zsiw", {})):
+        torch.manual_seed(0)
+        model = build_model(tiny_encoder, 3, token_level=False)
+        optimizer, _ = train.build_optimizer(model, settings, 10, **options)
+        g = torch.Generator().manual_seed(1)
+        for _ in range(3):
+            ids = torch.randint(5, 100, (4, 7), generator=g)
+            logits, _ = model(ids, torch.ones_like(ids))
+            optimizer.zero_grad()
+            logits.sum().backward()
+            optimizer.step()
+        finals[name] = {n: p.detach().clone() for n, p in model.named_parameters()}
+    for n, p in finals["for-loop"].items():
+        assert torch.equal(p, finals["zsiw"][n]), n
+    assert train.ADAMW_OPTIONS == {"fused": True}
+
+
+@pytest.mark.slow
+def test_full_depth_section_accounts_for_the_step(tiny_encoder, tmp_path):
+    """One run of the section on the tiny encoder and synthetic batches: the phases of the
+    profiled steps lie inside their wall time, FLOPs are counted, the IW step costs more."""
+    from zsiw.bench import main
+
+    out = tmp_path / "full.json"
+    argv = ["--only", "full-depth", "--quick", "--steps", "2", "--model", str(tiny_encoder)]
+    argv += ["--shared-data", str(tmp_path / "none"), "--out", str(out)]
+    argv += ["--params", str(REPO / "params.yaml")]
+    assert main(argv) == 0
+    result = json.loads(out.read_text())["full_depth"]
+    steps = result["steps"]
+    assert set(steps) == {"none/fp32", "none/bf16", "cosine/fp32", "cosine/bf16"}
+    assert steps["cosine/fp32"]["gflop_per_step"] > steps["none/fp32"]["gflop_per_step"] > 0
+    for prof in result["profile"]:
+        assert 0 < sum(prof["phases_s"].values()) <= prof["wall_s"]
+        assert sum(prof["op_kinds_s"].values()) + prof["outside_ops_s"] == pytest.approx(
+            prof["wall_s"]
+        )
+        assert prof["phases_s"]["backward"] > 0 and prof["phases_s"]["optimizer"] > 0
+    assert result["profile"][1]["phases_s"]["weights"] > result["profile"][0]["phases_s"]["weights"]
+    assert all(r["identical_to_for_loop"] for r in result["adamw"].values() if r)
+    assert 0 <= result["target_padding"]["padding_share"] < 1
