@@ -108,6 +108,12 @@ def test_only_finished_cells_are_published_and_models_stay_out(tmp_path, monkeyp
     assert names == ["metrics.json", "predictions/es.jsonl", "provenance.json", "train.json"]
     prov = json.loads((dest / "provenance.json").read_text())
     assert prov["config"] == "config/g.yaml" and len(prov["config_sha256"]) == 64
+    # the exact config the cell was trained with stays readable, by its hash, whatever
+    # happens to config/g.yaml later
+    kept = root / "configs" / f"{prov['config_sha256'][:12]}.yaml"
+    assert kept.read_text() == "seeds: [1]\n"
+    (tmp_path / "config" / "g.yaml").write_text("seeds: [1, 2]\n")
+    assert kept.read_text() == "seeds: [1]\n"
     assert unpublished(root, tmp_path, [done, running]) == []
     with pytest.raises(FileNotFoundError, match="not finished"):
         publish_cell({}, running, root, workdir=tmp_path, config_path=Path("config/g.yaml"))

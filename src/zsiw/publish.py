@@ -11,7 +11,8 @@ progress is never copied half-done) into a tracked tree that mirrors ``results/r
 
 ``<grid>`` is the config file's stem (``config/full-cpu.yaml`` -> ``full-cpu``), and
 ``provenance.json`` names the config file (and its hash), the commit of the code that trained
-the cell, the CPU and the library versions. ``geometry.json`` is the trained encoder's weight
+the cell, the CPU and the library versions; ``published/<grid>/configs/<hash>.yaml`` keeps
+that config file as it was. ``geometry.json`` is the trained encoder's weight
 geometry (`zsiw.geometry`), computed here from the model while it still exists, so that the
 geometry summary later needs no model. Models and checkpoints stay out (100+ MB each).
 
@@ -179,10 +180,27 @@ def publish_cell(
     if geometry:
         size = int(config["train"]["target_batch_size"])
         _write_json(tmp / GEOMETRY, cell_geometry(config, run_dir, batch_size=size))
-    _write_json(tmp / PROVENANCE, provenance(config_path, workdir))
+    record = provenance(config_path, workdir)
+    keep_config(root, Path(workdir, config_path), record["config_sha256"])
+    _write_json(tmp / PROVENANCE, record)
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
     return dest
+
+
+def config_copy_path(root: Path, sha256: str) -> Path:
+    """Where a published tree keeps the config file a cell was trained with, by its hash."""
+    return Path(root) / "configs" / f"{sha256[:12]}.yaml"
+
+
+def keep_config(root: Path, config_file: Path, sha256: str) -> Path:
+    """A copy of the exact config file behind ``provenance.json``'s ``config_sha256``: the
+    file may change later in the repository (or, in a training worktree, never be
+    committed), and a reader must still be able to see what each cell was trained with."""
+    out = config_copy_path(root, sha256)
+    if not out.is_file():
+        write_text(out, config_file.read_text())
+    return out
 
 
 def unpublished(root: Path, workdir: Path, cells: Sequence[plan.Cell]) -> list:
