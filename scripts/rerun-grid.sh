@@ -22,12 +22,19 @@ mkdir -p "$dest" logs
 publish() {
   "${PUBLISH_ZSIW:-zsiw}" publish --configfile "$config" --to "$dest" >>logs/publish.log 2>&1 ||
     return 0
+  # only what `zsiw publish` writes: the products beside them are rebuilt (deleted, then
+  # written again) by the workflow, and must not be committed half-way
+  local paths=() part
+  for part in runs configs pretrained; do
+    [[ -e "$repo/published/$grid/$part" ]] && paths+=("published/$grid/$part")
+  done
+  [[ ${#paths[@]} -gt 0 ]] || return 0
   for _ in 1 2 3 4 5 6 7 8 9 10; do
-    if (cd "$repo" && git add -- "published/$grid" &&
-        { git diff --cached --quiet -- "published/$grid" ||
-          git commit -q -m "published/$grid: $(git diff --cached --name-only -- "published/$grid" |
+    if (cd "$repo" && git add -- "${paths[@]}" &&
+        { git diff --cached --quiet -- "${paths[@]}" ||
+          git commit -q -m "published/$grid: $(git diff --cached --name-only -- "${paths[@]}" |
             grep -c provenance.json) finished cell(s) from $(git -C "$OLDPWD" rev-parse --short HEAD)" \
-            -- "published/$grid"; }); then
+            -- "${paths[@]}"; }); then
       return 0
     fi
     sleep 7  # the index was locked by another git command: try again
