@@ -11,17 +11,15 @@ from __future__ import annotations
 import logging
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
 from zsiw.atomic import atomic_path
+from zsiw.cellstate import CellRun, Progress
 from zsiw.models import frozen_parameter_names, load_trainable_state, trainable_state_dict
 from zsiw.settings import TrainSettings
-
-if TYPE_CHECKING:  # the training loop's state, defined where the loop is read
-    from zsiw.train import CellRun, Progress
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +87,7 @@ def save(run: CellRun, progress: Progress, path: Path) -> None:
 
 def load(run: CellRun, path: Path, device: torch.device) -> dict[str, Any] | None:
     """Restore ``run`` from ``path`` if it exists; the progress it had reached, as the
-    fields of a :class:`zsiw.train.Progress`."""
+    fields of a :class:`zsiw.cellstate.Progress`."""
     if not path.exists():
         return None
     ckpt = torch.load(path, map_location=device, weights_only=False)

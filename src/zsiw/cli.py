@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 from zsiw.manifest import write_manifest
-from zsiw.paper import SOURCE_LANG
 
 
 def _json(value: str) -> dict:
@@ -305,13 +304,14 @@ def cmd_class_mix(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
+    from zsiw.paper import SOURCE_LANG
     from zsiw.report.compare import write_comparison
 
     out = write_comparison(
         args.rows,
         args.reference,
         args.out,
-        source_lang=args.source_lang,
+        source_lang=args.source_lang or SOURCE_LANG,
         paper_encoder=args.paper_encoder,
     )
     logging.info("wrote %s", out)
@@ -514,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", required=True, help="per-seed CSV from `zsiw aggregate`")
     p.add_argument("--reference", required=True, help="YAML of the earlier run's numbers")
     p.add_argument("--out", default="results/report/comparison.md")
-    p.add_argument("--source-lang", default=SOURCE_LANG)
+    p.add_argument("--source-lang", help="the grid's source language (default: the paper's, en)")
     p.add_argument("--paper-encoder", default="xlm-roberta-base")
     p.set_defaults(func=cmd_compare)
 

@@ -32,7 +32,7 @@ import random
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ import torch
 from zsiw import checkpoint, vocab, weighting
 from zsiw.atomic import write_text
 from zsiw.batching import TARGET_SEED_OFFSET, TargetStream, collate, length_grouped_batches
+from zsiw.cellstate import CellRun, Progress
 from zsiw.checkpoint import cpu_copy
 from zsiw.evaluate import main_score, predict, score_predictions
 from zsiw.gpu import autocast, resolve_device
@@ -154,48 +155,6 @@ class CellData:
     train: list[dict]
     dev: list[dict]
     target: list[dict]
-
-
-@dataclass
-class CellRun:
-    """Everything training mutates, which a checkpoint (`zsiw.checkpoint`) saves and restores."""
-
-    model: TaskModel
-    optimizer: torch.optim.Optimizer
-    scheduler: Any
-    source_gen: torch.Generator
-    target_stream: TargetStream | None
-    pool: weighting.TargetPool | None
-    kept_ids: torch.Tensor | None
-
-
-@dataclass
-class Progress:
-    """Where training stands; ``best_state`` is the trainable state of the best epoch."""
-
-    epoch: int = 0
-    step: int = 0
-    best_dev: float = -1.0
-    best_epoch: int = -1
-    dev_history: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0
-    dispersion: list[dict] = field(default_factory=list)
-    log_lines: dict[str, list[str]] = field(
-        default_factory=lambda: {"train_log.jsonl": [], "weights_examples.jsonl": []}
-    )
-    best_state: dict[str, torch.Tensor] | None = None
-
-    def counters(self) -> dict[str, Any]:
-        return {
-            "epoch": self.epoch,
-            "step": self.step,
-            "best_dev": self.best_dev,
-            "best_epoch": self.best_epoch,
-            "dev_history": self.dev_history,
-            "seconds": self.seconds,
-            "cpu_seconds": self.cpu_seconds,
-        }
 
 
 def load_cell_data(
