@@ -191,7 +191,17 @@ rule results_page:
         significance=SIGNIFICANCE,
         comparison=["results/report/comparison.md"] if config["report"]["compare_with"] else [],
         rerun_of=config["report"]["rerun_of"] or [],
-        provenance=([cell_file(c, "provenance.json") for c in REPORT_CELLS] if PUBLISHED else []),
+        # the study's own cells count on the page once published: their provenance too
+        provenance=(
+            [
+                cell_file(c, "provenance.json")
+                for c in sorted(
+                    set(REPORT_CELLS) | set(plan.report_cells(config, plan.study_cells(config)))
+                )
+            ]
+            if PUBLISHED
+            else []
+        ),
     output:
         "results/report/results.md",
     log:
