@@ -35,7 +35,6 @@ from typing import Any
 import torch
 
 from zsiw import plan, train, weighting
-from zsiw.gpu import autocast
 from zsiw.settings import TrainSettings
 
 #: The grid whose step is measured, and its task.
@@ -70,19 +69,6 @@ def cpu_description() -> dict[str, Any]:
         "avx512_bf16": "avx512_bf16" in words,
         "amx_bf16": "amx_bf16" in words,
     }
-
-
-def matmul_roof(precision: str, n: int = 2048, reps: int = 3) -> float:
-    """GFLOP/s of an ``n`` x ``n`` float32 matrix product, under bf16 autocast for ``bf16``
-    (the path a bf16 training step takes): the best of ``reps``."""
-    x, y = torch.randn(n, n), torch.randn(n, n)
-    best = float("inf")
-    for _ in range(reps + 1):
-        with autocast(_CPU, precision):
-            t0 = time.perf_counter()
-            x @ y
-            best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e9
 
 
 def full_depth_cell(
@@ -336,13 +322,15 @@ def bench_full_depth(
     config: dict,
     steps: int,
     threads: int,
+    roofs: dict[str, float],
 ) -> dict[str, Any]:
-    """Every figure of the section, in one run (see the module's docstring)."""
+    """Every figure of the section, in one run (see the module's docstring); ``roofs`` are
+    the matrix-product GFLOP/s of this CPU per precision (`zsiw.bench.matmul_roof`),
+    measured by the caller at the same thread count."""
     torch.set_num_threads(threads)
     settings = TrainSettings.from_dict(plan.cell_train_settings(config, TASK, METHOD))
     run, data, _ = full_depth_cell(model_dir, source_rows, target_rows, settings)
     batches = step_batches(run, data, settings, steps + 1)
-    roofs = {precision: matmul_roof(precision) for precision in ("fp32", "bf16")}
     flops = [step_flops(run, b, t, settings) for b, t in batches[1:]]
     times = time_steps(run, batches, settings)
     achieved = {}
