@@ -87,3 +87,37 @@ def test_full_depth_section_accounts_for_the_step(tiny_encoder, tmp_path):
     assert result["profile"][1]["phases_s"]["weights"] > result["profile"][0]["phases_s"]["weights"]
     assert all(r["identical_to_for_loop"] for r in result["adamw"].values() if r)
     assert 0 <= result["target_padding"]["padding_share"] < 1
+
+
+@pytest.mark.slow  # ~30 s: Dynamo traces the encoder twice
+def test_compile_comparison_is_exact_when_the_compiled_copy_runs_the_same_kernels(tiny_encoder):
+    """`compiled_steps` with Dynamo's ``eager`` backend traces the encoder but runs the same
+    kernels: both copies must end bit-identical, for plain and IW steps alike. A pairing
+    error (other seeds, other start, the lr left at zero, one copy skipping a batch) breaks
+    this, while a real difference (inductor) would show as a nonzero figure."""
+    from types import SimpleNamespace
+
+    torch.manual_seed(0)
+    model = build_model(tiny_encoder, 3, token_level=False)
+    settings = TrainSettings(lr=1e-3, batch_size=4, epochs=1, max_length=12, grad_clip=1.0)
+    g = torch.Generator().manual_seed(2)
+    batches = []
+    for width in (7, 11, 5):
+        ids = torch.randint(5, 100, (4, width), generator=g)
+        target = torch.randint(5, 100, (4, width + 2), generator=g)
+        batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+        batch["labels"] = torch.randint(0, 3, (4,), generator=g)
+        batches.append((batch, {"input_ids": target, "attention_mask": torch.ones_like(target)}))
+    start = {n: p.detach().clone() for n, p in model.named_parameters()}
+    result = bench_full.compiled_steps(
+        SimpleNamespace(model=model), batches, settings, backend="eager"
+    )
+    assert set(result) == {"none", "cosine"}
+    for r in result.values():
+        assert r["largest_parameter_difference"] == 0.0
+        assert len(r["step_s"]) == 2 and r["total_s"]["compiled"] > 0
+        assert r["largest_update"] > 1e-4  # the copies trained: the lr is not zero
+    # the measured model itself was left alone
+    for n, p in model.named_parameters():
+        assert torch.equal(p, start[n]), n
+    torch._dynamo.reset()

@@ -558,6 +558,11 @@ def build_parser() -> Any:
     parser.add_argument(
         "--threads", type=int, default=None, help="full-depth: threads (default: the grid's)"
     )
+    parser.add_argument(
+        "--torch-compile",
+        action="store_true",
+        help="full-depth: also compare torch.compile of the encoder with eager (minutes)",
+    )
     return parser
 
 
@@ -813,7 +818,14 @@ def full_depth(args: Any, model_dir: Path) -> dict:
     torch.set_num_threads(threads)
     roofs = {p: matmul_roof(torch.device("cpu"), precision=p) for p in ("fp32", "bf16")}
     result = bench_full_depth(
-        model_dir, source, target, config=config, steps=steps, threads=threads, roofs=roofs
+        model_dir,
+        source,
+        target,
+        config=config,
+        steps=steps,
+        threads=threads,
+        roofs=roofs,
+        torch_compile=args.torch_compile,
     )
     print_full_depth(result)
     return result

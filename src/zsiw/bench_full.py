@@ -17,7 +17,10 @@ stream and `train_step`) and measures, in one run so that the ratios hold on a s
   dispatcher, the autograd engine); the batch assembly (collate) timed beside it;
 * AdamW's three CPU implementations (PyTorch's for-loop default, ``foreach``, ``fused``, which
   zsiw uses): the time of one optimizer step, and whether three steps from the same state
-  give the for-loop's parameters bit for bit.
+  give the for-loop's parameters bit for bit;
+* with ``--torch-compile``: the encoder under `torch.compile` (inductor, dynamic shapes)
+  against eager on the same batches, interleaved: compilation time, steady step time, and
+  how far the parameters move apart (the published grid needs bit-identical fp32).
 
 Nothing here is asserted; `docs/performance.md` reports a run with its CPU named.
 """
@@ -314,6 +317,61 @@ def optimizer_variants(
     return results
 
 
+def compiled_steps(
+    run: train.CellRun,
+    batches: list[tuple[dict, dict]],
+    settings: TrainSettings,
+    *,
+    backend: str = "inductor",
+) -> dict[str, Any]:
+    """`torch.compile` of the encoder against eager, per method (plain, cosine IW).
+
+    Two copies of the cell's model start from the same state, each with zsiw's AdamW at the
+    cell's peak learning rate (no warm-up: a zero rate would hide any numerical difference);
+    every batch is trained by both, eager first, with the same seed (the same dropout masks).
+    The first step of the compiled copy compiles; a later step that takes more than 5× its
+    eager twin recompiled (a new shape or graph break). ``backend="eager"`` (Dynamo's trace
+    run by the same kernels) must leave the parameters bit-identical, which tests this
+    comparison itself."""
+    out: dict[str, Any] = {}
+    for name, method in (("none", None), (METHOD, weighting.method_of(METHOD))):
+        start = [p.detach().clone() for p in run.model.parameters()]
+        pair = []
+        for _ in range(2):
+            model = copy.deepcopy(run.model)
+            optimizer, _ = train.build_optimizer(model, settings, len(batches))
+            for group in optimizer.param_groups:
+                group["lr"] = settings.lr
+            pair.append((model, optimizer))
+        pair[1][0].encoder.compile(dynamic=True, backend=backend)
+        times: dict[str, list[float]] = {"eager": [], "compiled": []}
+        for i, (batch, target) in enumerate(batches):
+            for key, (model, optimizer) in zip(times, pair, strict=True):
+                torch.manual_seed(i)
+                t0 = time.perf_counter()
+                train.train_step(
+                    model, optimizer, batch, settings, method=method, target=target, device=_CPU
+                )
+                times[key].append(time.perf_counter() - t0)
+        eager, compiled = times["eager"], times["compiled"]
+        out[name] = {
+            "backend": backend,
+            "first_step_s": {"eager": eager[0], "compiled": compiled[0]},
+            "recompiled_steps": [i for i in range(1, len(eager)) if compiled[i] > 5 * eager[i]],
+            "step_s": {k: statistics.median(v[1:]) for k, v in times.items()},
+            "total_s": {k: sum(v) for k, v in times.items()},
+            "largest_update": max(
+                (a - b).abs().max().item()
+                for a, b in zip(pair[0][0].parameters(), start, strict=True)
+            ),
+            "largest_parameter_difference": max(
+                (a - b).abs().max().item()
+                for a, b in zip(pair[0][0].parameters(), pair[1][0].parameters(), strict=True)
+            ),
+        }
+    return out
+
+
 def bench_full_depth(
     model_dir: Path,
     source_rows: list[dict],
@@ -323,10 +381,12 @@ def bench_full_depth(
     steps: int,
     threads: int,
     roofs: dict[str, float],
+    torch_compile: bool = False,
 ) -> dict[str, Any]:
     """Every figure of the section, in one run (see the module's docstring); ``roofs`` are
     the matrix-product GFLOP/s of this CPU per precision (`zsiw.bench.matmul_roof`),
-    measured by the caller at the same thread count."""
+    measured by the caller at the same thread count. ``torch_compile`` adds
+    `compiled_steps` (minutes of compilation)."""
     torch.set_num_threads(threads)
     settings = TrainSettings.from_dict(plan.cell_train_settings(config, TASK, METHOD))
     run, data, _ = full_depth_cell(model_dir, source_rows, target_rows, settings)
@@ -360,6 +420,7 @@ def bench_full_depth(
         "collate_s": statistics.median(time_collate(run, data, settings, steps)),
         "target_padding": target_padding(run, batches[1:]),
         "adamw": optimizer_variants(run, batches[1][0], settings, reps=5),
+        "torch_compile": compiled_steps(run, batches, settings) if torch_compile else None,
     }
 
 
@@ -413,3 +474,14 @@ def print_full_depth(result: dict[str, Any]) -> None:
             for n, r in result["adamw"].items()
         )
     )
+    for name, r in (result.get("torch_compile") or {}).items():
+        steady, first = r["step_s"], r["first_step_s"]
+        print(
+            f"torch.compile ({r['backend']}), {name}: first step {first['compiled']:.1f} s "
+            f"(eager {first['eager']:.1f} s), recompiled at steps "
+            f"{r['recompiled_steps'] or 'none'}; steady step eager {steady['eager']:.3f} s, "
+            f"compiled {steady['compiled']:.3f} s ({steady['eager'] / steady['compiled']:.2f}x); "
+            f"all steps {r['total_s']['eager']:.1f} s vs {r['total_s']['compiled']:.1f} s; "
+            f"parameters differ by up to {r['largest_parameter_difference']:.1e} "
+            f"(largest update of a parameter {r['largest_update']:.1e})"
+        )
