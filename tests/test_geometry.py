@@ -120,6 +120,18 @@ def test_class_mix_by_hand():
     assert result["excess_min"] == pytest.approx(4 * 2.5 / 12 - 1)
 
 
+def test_an_ote_sentence_counts_by_whether_it_has_an_opinion_target():
+    """OTE rows carry one IOB tag per token (O=0, B=1, I=2; -100 where no label): a sentence
+    is class 1 when a target begins in it. A row with only I tags (a malformed span) has no
+    B and counts as 0, and a classification row keeps its label."""
+    from zsiw.geometry import row_class
+
+    assert row_class({"labels": [-100, 0, 1, 2, 0, -100]}) == 1
+    assert row_class({"labels": [-100, 0, 0, 0, -100]}) == 0
+    assert row_class({"labels": [-100, 2, 2, -100]}) == 0
+    assert row_class({"labels": 3}) == 3
+
+
 def test_class_mix_on_an_encoder_that_cannot_tell_the_classes_apart(tiny_encoder):
     """Identical sentences with different labels: every pair has cosine 1, every weight is
     1/n, so the weights follow nothing (r undefined: NaN)."""

@@ -533,11 +533,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_geometry)
 
     p = sub.add_parser(
-        "class-mix", help="do a trained classifier's IW weights follow the target class mix?"
+        "class-mix", help="do a trained model's IW weights follow the target class mix?"
     )
     p.add_argument("--params", default="params.yaml")
     p.add_argument("--configfile", nargs="*", default=[], help="presets layered on params")
-    p.add_argument("--runs", nargs="+", required=True, help="trained single-source CLS/MLDoc cells")
+    p.add_argument(
+        "--runs",
+        nargs="+",
+        required=True,
+        help="trained single-source cells (OTE: by whether a sentence has a target)",
+    )
     p.add_argument("--batch-size", type=int, default=None, help="default: target_batch_size")
     p.add_argument("--batches", type=int, default=20, help="batch pairs")
     p.add_argument("--seed", type=int, default=0)

@@ -29,6 +29,7 @@ import torch
 from zsiw import markdown, weighting
 from zsiw.atomic import atomic_path, write_text
 from zsiw.batching import collate
+from zsiw.tasks import TAG_NAMES
 
 
 def _batches(rows: Sequence[dict], size: int, count: int, seed: int) -> list[list[dict]]:
@@ -144,6 +145,16 @@ def class_mix_from_vectors(
     }
 
 
+def row_class(row: dict) -> int:
+    """The class a row counts under in `class_mix`: its label for document classification;
+    for opinion target extraction (one IOB tag per token) whether the sentence has an opinion
+    target at all (1 when any token is tagged ``B``), the only per-sentence class OTE has."""
+    labels = row["labels"]
+    if isinstance(labels, int):
+        return labels
+    return int(TAG_NAMES.index("B") in labels)
+
+
 def class_mix(
     encoder: Any,
     source_rows: Sequence[dict],
@@ -154,10 +165,10 @@ def class_mix(
     seed: int = 0,
 ) -> dict[str, float]:
     """`class_mix_from_vectors` on the last layer's first-token vectors of batch pairs drawn
-    as `layer_geometry` draws them. Rows need a per-row integer ``labels`` (classification
-    tasks), the target rows too: this reads target labels, for analysis only."""
+    as `layer_geometry` draws them, each row counted under its `row_class`. The target rows
+    need their labels too: this reads target labels, for analysis only."""
     pairs = [
-        (h_s[-1], [r["labels"] for r in src], h_t[-1], [r["labels"] for r in tgt])
+        (h_s[-1], [row_class(r) for r in src], h_t[-1], [row_class(r) for r in tgt])
         for src, h_s, tgt, h_t in _encoded_pairs(
             encoder, source_rows, target_rows, batch_size, batches, seed
         )
@@ -170,7 +181,8 @@ def class_mix(
 def run_class_mix(
     config: dict, run_dir: Path, *, batch_size: int, batches: int, seed: int = 0
 ) -> dict[str, Any]:
-    """`class_mix` for one trained single-source classification cell, on its own target."""
+    """`class_mix` for one trained single-source cell, on its own target (an OTE cell by
+    whether each sentence has an opinion target, `row_class`)."""
     from zsiw import plan
     from zsiw.models import load_task_model
 
@@ -182,8 +194,6 @@ def run_class_mix(
         lang: load_rows(plan.features_dir(config, info["encoder"], info["task"], lang), "train")
         for lang in (info["sources"], info["target"])
     }
-    if not isinstance(rows[info["sources"]][0].get("labels"), int):
-        raise ValueError(f"{run_dir}: class-mix needs one label per row (a classification task)")
     result = class_mix(
         model.encoder,
         rows[info["sources"]],
