@@ -65,6 +65,20 @@ def test_the_published_demo_grid_is_rebuilt_exactly_without_data_and_then_is_up_
     assert second.returncode == 0 and "Nothing to be done" in second.stdout + second.stderr
 
 
+@pytest.mark.workflow
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
+def test_asking_for_the_study_of_a_tree_without_all_its_cells_says_what_is_missing():
+    """The demo tree holds 2 seeds of plain and cosine, not the study's 5 seeds x 6 methods:
+    `snakemake study_iw` on it must stop before any job and say so, instead of running
+    `zsiw study` on no metrics at all."""
+    command = COMMAND.split()[:1] + ["-n", "study_iw"] + COMMAND.split()[1:]
+    out = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    message = out.stdout + out.stderr
+    assert "published/demo holds" in message and "of the study's" in message
+    assert "first missing:" in message and "zsiw study" not in message
+
+
 def test_the_demo_results_page_is_generated_from_every_published_cell():
     page = (DEMO / "report" / "results.md").read_text()
     assert page.startswith(GENERATED)

@@ -156,6 +156,24 @@ def study_metrics():
     return study
 
 
+def study_inputs(wildcards):
+    """`study_iw`'s input. Asked for by name on a published tree that lacks some of the
+    study's cells, it says how many are there and which is missing, instead of running the
+    study on none of them (the rebuild of the whole tree leaves the study out until then)."""
+    metrics = study_metrics()
+    if PUBLISHED and not metrics:
+        cells = plan.study_cells(config)
+        missing = [c for c in cells if not plan.is_published(PUBLISHED, c)]
+        first = missing[0]
+        raise ValueError(
+            f"{PUBLISHED} holds {len(cells) - len(missing)} of the study's {len(cells)} cells; "
+            "its findings are built once all of them are published (first missing: "
+            f"{first.task} {first.method} {first.sources_label}->{first.target} seed "
+            f"{first.seed}). Train them with the same configfile without `published`."
+        )
+    return metrics
+
+
 def tables_config():
     """What the table builder needs from params, as one JSON argument."""
     spec = {

@@ -99,7 +99,7 @@ rule report:
 
 rule study_iw:
     input:
-        study_metrics(),
+        study_inputs,
     output:
         table=config.get("study", {}).get("table", "results/tables/study_iw.tex"),
         findings=config.get("study", {}).get("findings", "results/report/findings.md"),
