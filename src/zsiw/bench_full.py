@@ -334,8 +334,8 @@ def compiled_steps(
     run by the same kernels) must leave the parameters bit-identical, which tests this
     comparison itself."""
     out: dict[str, Any] = {}
+    start = [p.detach().clone() for p in run.model.parameters()]  # the copies' shared start
     for name, method in (("none", None), (METHOD, weighting.method_of(METHOD))):
-        start = [p.detach().clone() for p in run.model.parameters()]
         pair = []
         for _ in range(2):
             model = copy.deepcopy(run.model)

@@ -72,6 +72,11 @@ class Cell:
         return len(self.sources) > 1
 
     @property
+    def label(self) -> str:
+        """How pages and messages name the cell: ``ote cosine en→es seed 4``."""
+        return f"{self.task} {self.method} {self.sources_label}→{self.target} seed {self.seed}"
+
+    @property
     def run_dir(self) -> Path:
         return Path(
             RESULTS_DIR,

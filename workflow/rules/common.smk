@@ -148,30 +148,33 @@ def case_study_log():
     return [cell_file(cell, "weights_examples.jsonl")]
 
 
+def unpublished_study_cells():
+    """The study's cells the published tree lacks (none without `published`)."""
+    if not PUBLISHED:
+        return []
+    return [c for c in plan.study_cells(config) if not plan.is_published(PUBLISHED, c)]
+
+
 def study_metrics():
     """The study's cells; with `published` set, none unless the tree holds all of them."""
-    study = [cell_file(cell, "metrics.json") for cell in plan.study_cells(config)]
-    if PUBLISHED and not all(plan.is_published(PUBLISHED, c) for c in plan.study_cells(config)):
+    if unpublished_study_cells():
         return []
-    return study
+    return [cell_file(cell, "metrics.json") for cell in plan.study_cells(config)]
 
 
 def study_inputs(wildcards):
     """`study_iw`'s input. Asked for by name on a published tree that lacks some of the
     study's cells, it says how many are there and which is missing, instead of running the
     study on none of them (the rebuild of the whole tree leaves the study out until then)."""
-    metrics = study_metrics()
-    if PUBLISHED and not metrics:
-        cells = plan.study_cells(config)
-        missing = [c for c in cells if not plan.is_published(PUBLISHED, c)]
-        first = missing[0]
+    missing = unpublished_study_cells()
+    if missing:
+        total = len(plan.study_cells(config))
         raise ValueError(
-            f"{PUBLISHED} holds {len(cells) - len(missing)} of the study's {len(cells)} cells; "
-            "its findings are built once all of them are published (first missing: "
-            f"{first.task} {first.method} {first.sources_label}->{first.target} seed "
-            f"{first.seed}). Train them with the same configfile without `published`."
+            f"{PUBLISHED} holds {total - len(missing)} of the study's {total} cells; its "
+            f"findings are built once all of them are published (first missing: "
+            f"{missing[0].label}). Train them with the same configfile without `published`."
         )
-    return metrics
+    return study_metrics()
 
 
 def tables_config():

@@ -276,10 +276,7 @@ def results_page(
             "",
             "Trained by the same command; `zsiw publish` adds each as it finishes.",
             "",
-            *[
-                f"* `{c.task} {c.method} {c.sources_label}→{c.target} seed {c.seed}`"
-                for c in absent
-            ],
+            *[f"* `{c.label}`" for c in absent],
         ]
     return "\n".join(lines) + "\n"
 
