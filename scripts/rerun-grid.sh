@@ -32,13 +32,25 @@ publish() {
   for _ in 1 2 3 4 5 6 7 8 9 10; do
     if (cd "$repo" && git add -- "${paths[@]}" &&
         { git diff --cached --quiet -- "${paths[@]}" ||
-          git commit -q -m "published/$grid: $(git diff --cached --name-only -- "${paths[@]}" |
-            grep -c provenance.json) finished cell(s) from $(git -C "$OLDPWD" rev-parse --short HEAD)" \
-            -- "${paths[@]}"; }); then
+          git commit -q -m "$(message "${paths[@]}")" -- "${paths[@]}"; }); then
       return 0
     fi
     sleep 7  # the index was locked by another git command: try again
   done
+}
+
+# "published/full-cpu: 2 finished cell(s) from abc1234", or for files of cells published
+# before (`zsiw publish --refresh-geometry` run beside the grid) "… geometry of 3 cell(s)
+# measured again"
+message() {
+  local staged new
+  staged=$(git diff --cached --name-only -- "$@")
+  new=$(git diff --cached --name-only --diff-filter=A -- "$@" | grep -c provenance.json)
+  if [[ $new -gt 0 ]]; then
+    echo "published/$grid: $new finished cell(s) from $(git -C "$OLDPWD" rev-parse --short HEAD)"
+  else
+    echo "published/$grid: geometry of $(grep -c geometry.json <<<"$staged") cell(s) measured again"
+  fi
 }
 
 watch() { while sleep 60; do publish; done; }

@@ -147,3 +147,23 @@ def test_class_mix_on_an_encoder_that_cannot_tell_the_classes_apart(tiny_encoder
     assert result["cos_other_label"] == pytest.approx(1.0, abs=1e-5)
     assert result["excess_max"] == pytest.approx(0.0, abs=1e-5)
     assert math.isnan(result["class_mix_r"])
+
+
+def test_class_mix_table_groups_seeds_and_lists_r_per_seed():
+    """Two seeds of one model: cosines are averaged, n·w − 1 and the class share are ranges
+    over both, and r is listed per seed in seed order, NaN as n/a."""
+    import math
+
+    from zsiw.geometry import class_mix_markdown
+
+    base = {"encoder": "e", "task": "cls-books", "target": "fr", "model": "cosine"}
+    mix = {"batches": 20.0, "share_min": 0.3, "share_max": 0.7}  # 20 batch pairs each
+    records = [
+        {**base, **mix, "seed": 2, "cos_same_label": 0.6, "cos_other_label": 0.2}
+        | {"class_mix_r": math.nan, "excess_min": -0.05, "excess_max": 0.02},
+        {**base, **mix, "seed": 1, "cos_same_label": 0.4, "cos_other_label": 0.0}
+        | {"class_mix_r": 0.684, "excess_min": -0.01, "excess_max": 0.1},
+    ]
+    text = class_mix_markdown(records)
+    row = "| e | cls-books | fr | trained cosine (2) | 20 | 0.5000 | 0.1000 | -0.0500 to +0.1000 |"
+    assert f"{row} 0.30–0.70 | +0.68, n/a |" in text

@@ -146,3 +146,45 @@ def test_products_and_pages_are_copied_and_pages_say_they_are_generated(tmp_path
     assert (tmp_path / "published/g/report/findings.md").read_text() == "# Findings\n"
     assert (tmp_path / "docs/findings-g.md").read_text() == f"{GENERATED}\n# Findings\n"
     assert len(written) == 2
+
+
+def test_geometry_records_of_a_published_tree_keep_their_cells_class_mix(tmp_path):
+    """Class-mix records come back keyed by their cell, also from files written before the
+    records carried the keys themselves; a multi-source cell (no layers, no class mix) adds
+    nothing."""
+    from zsiw.publish import load_geometry_records
+
+    layer = {"encoder": "e", "task": "cls-books", "model": "cosine", "seed": 3, "layer": 0}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"layers": [layer], "class_mix": [{"target": "fr", "r": 0.5}]}))
+    multi = tmp_path / "multi.json"
+    multi.write_text(json.dumps({"layers": [], "class_mix": []}))
+    layers, mixes = load_geometry_records([old, multi])
+    assert layers == [layer]
+    assert mixes == [
+        {"encoder": "e", "task": "cls-books", "model": "cosine", "seed": 3, "target": "fr"}
+        | {"r": 0.5}
+    ]
+
+
+def test_refreshing_a_published_geometry_rewrites_it_and_says_if_the_layers_moved(
+    tmp_path, monkeypatch
+):
+    import zsiw.publish as publish
+
+    cell = plan.Cell("ote", "e", "cosine", ("en",), "es", 1)
+    fake_run(tmp_path, cell, finished=True)
+    root = tmp_path / "published" / "g"
+    path = plan.published_dir(root, cell) / "geometry.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"layers": [{"layer": 0, "n_max": 1.0}], "class_mix": []}))
+    fresh = {"layers": [{"layer": 0, "n_max": 1.0}], "class_mix": [{"target": "es"}]}
+    monkeypatch.setattr(publish, "cell_geometry", lambda *a, **k: fresh)
+    config = {"train": {"target_batch_size": 4}}
+    assert publish.refresh_geometry(config, cell, root, workdir=tmp_path) is False
+    assert json.loads(path.read_text()) == fresh
+    fresh = {"layers": [{"layer": 0, "n_max": 1.5}], "class_mix": []}
+    assert publish.refresh_geometry(config, cell, root, workdir=tmp_path) is True
+    (tmp_path / cell.run_dir / "checkpoint.pt").write_bytes(b"ckpt")  # model not finished
+    with pytest.raises(FileNotFoundError, match="no finished model"):
+        publish.refresh_geometry(config, cell, root, workdir=tmp_path)

@@ -267,7 +267,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 def cmd_geometry(args: argparse.Namespace) -> None:
     """The paper's cosine weights on real batches, layer by layer, without training."""
-    from zsiw.geometry import pretrained_geometry, trained_geometry, write_geometry
+    from zsiw.geometry import cell_class_mix, pretrained_geometry, trained_geometry, write_geometry
 
     config = args.config
     if config is None:
@@ -277,30 +277,41 @@ def cmd_geometry(args: argparse.Namespace) -> None:
     if args.records:  # published cells: their geometry was measured when they were published
         from zsiw.publish import load_geometry_records
 
-        for path in write_geometry(load_geometry_records(args.records), Path(args.out)):
+        layers, mixes = load_geometry_records(args.records)
+        for path in write_geometry(layers, Path(args.out), mixes):
             logging.info("wrote %s", path)
         return
     size = args.batch_size or int(config["train"]["target_batch_size"])
+    runs = [Path(r) for r in args.runs]
     records = pretrained_geometry(config, batch_size=size, batches=args.batches, seed=args.seed)
-    records += trained_geometry(
-        config, [Path(r) for r in args.runs], batch_size=size, batches=args.batches, seed=args.seed
-    )
-    for path in write_geometry(records, Path(args.out)):
+    records += trained_geometry(config, runs, batch_size=size, batches=args.batches, seed=args.seed)
+    # the class mix on twice as many batch pairs, as `zsiw publish` measures it
+    mixes = [
+        mix
+        for run in runs
+        for mix in cell_class_mix(
+            config, run, batch_size=size, batches=2 * args.batches, seed=args.seed
+        )
+    ]
+    for path in write_geometry(records, Path(args.out), mixes):
         logging.info("wrote %s", path)
 
 
 def cmd_class_mix(args: argparse.Namespace) -> None:
-    """Whether a trained classifier's cosine weights follow the target batch's class mix."""
+    """Whether a trained model's cosine weights follow the target batch's class mix."""
     from zsiw.config import load_config
-    from zsiw.geometry import run_class_mix
+    from zsiw.geometry import cell_class_mix
 
     config = load_config(Path(args.params), [Path(p) for p in args.configfile])
     size = args.batch_size or int(config["train"]["target_batch_size"])
     for run in args.runs:
-        result = run_class_mix(
+        mixes = cell_class_mix(
             config, Path(run), batch_size=size, batches=args.batches, seed=args.seed
         )
-        print(json.dumps(result))
+        if not mixes:
+            raise SystemExit(f"{run}: a multi-source cell; class-mix needs a single-source one")
+        for mix in mixes:
+            print(json.dumps({"run": str(run), **mix}))
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -342,8 +353,10 @@ def cmd_publish(args: argparse.Namespace) -> None:
     from zsiw.config import load_config
     from zsiw.publish import (
         grid_name,
+        is_finished,
         publish_cell,
         publish_pretrained_geometry,
+        refresh_geometry,
         unpublished,
     )
 
@@ -351,6 +364,14 @@ def cmd_publish(args: argparse.Namespace) -> None:
     config = load_config(Path(args.params), [config_path])
     root = Path(args.to or Path("published", grid_name(config_path)))
     cells = sorted(set(plan.cells(config)) | set(plan.study_cells(config)))
+    if args.refresh_geometry:
+        for cell in cells:
+            if plan.is_published(root, cell) and is_finished(cell.run_dir):
+                moved = refresh_geometry(config, cell, root, workdir=Path("."))
+                print(plan.published_dir(root, cell), flush=True)
+                if moved:
+                    logging.warning("%s: per-layer geometry differs from the published one", cell)
+        return
     if not args.no_geometry:
         for path in publish_pretrained_geometry(config, root):
             print(path, flush=True)
@@ -587,6 +608,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--to", default=None, help="default: published/<configfile stem>")
     p.add_argument("--no-geometry", action="store_true", help="skip the trained geometry")
+    p.add_argument(
+        "--refresh-geometry",
+        action="store_true",
+        help="only measure the geometry of already published cells again, from their models",
+    )
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("tune", help="choose the learning rate on the source dev set only")

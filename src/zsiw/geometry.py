@@ -178,35 +178,52 @@ def class_mix(
     return class_mix_from_vectors(pairs)
 
 
-def run_class_mix(
+def cell_targets(config: dict, info: dict) -> list[str]:
+    """The targets a trained cell is measured on: its own, or for a plain cell (trained once
+    for every target) every target of its task."""
+    from zsiw import plan
+
+    if info["target"] == plan.ALL_TARGETS:
+        return list(plan.targets(config, info["task"]))
+    return [info["target"]]
+
+
+def cell_class_mix(
     config: dict, run_dir: Path, *, batch_size: int, batches: int, seed: int = 0
-) -> dict[str, Any]:
-    """`class_mix` for one trained single-source cell, on its own target (an OTE cell by
-    whether each sentence has an opinion target, `row_class`)."""
+) -> list[dict[str, Any]]:
+    """`class_mix` of one trained single-source cell on each of its `cell_targets`, one record
+    per target keyed like `trained_geometry`'s; none for a multi-source cell (its source
+    batches mix languages, so a class's source share is not one language's)."""
     from zsiw import plan
     from zsiw.models import load_task_model
 
     info = json.loads((Path(run_dir) / "train.json").read_text())["cell"]
-    if info.get("multi_source") or info["target"] == plan.ALL_TARGETS:
-        raise ValueError(f"{run_dir}: class-mix needs a single-source cell with one target")
+    if info.get("multi_source"):
+        return []
     model, _ = load_task_model(Path(run_dir))
-    rows = {
-        lang: load_rows(plan.features_dir(config, info["encoder"], info["task"], lang), "train")
-        for lang in (info["sources"], info["target"])
+    features = {
+        lang: plan.features_dir(config, info["encoder"], info["task"], lang)
+        for lang in (info["sources"], *cell_targets(config, info))
     }
-    result = class_mix(
-        model.encoder,
-        rows[info["sources"]],
-        rows[info["target"]],
-        batch_size=batch_size,
-        batches=batches,
-        seed=seed,
-    )
-    return {
-        "run": str(run_dir),
-        **{k: info[k] for k in ("task", "target", "method", "seed")},
-        **result,
-    }
+    source = load_rows(features[info["sources"]], "train")
+    return [
+        {
+            "encoder": info["encoder"],
+            "task": info["task"],
+            "target": target,
+            "model": info["method"],
+            "seed": info["seed"],
+            **class_mix(
+                model.encoder,
+                source,
+                load_rows(features[target], "train"),
+                batch_size=batch_size,
+                batches=batches,
+                seed=seed,
+            ),
+        }
+        for target in cell_targets(config, info)
+    ]
 
 
 def load_rows(features_dir: Path, split: str) -> list[dict]:
@@ -268,10 +285,7 @@ def trained_geometry(
         model, _ = load_task_model(Path(run))
         task, encoder_name = info["task"], info["encoder"]
         source = load_rows(plan.features_dir(config, encoder_name, task, info["sources"]), "train")
-        targets = (
-            plan.targets(config, task) if info["target"] == plan.ALL_TARGETS else [info["target"]]
-        )
-        for target in targets:
+        for target in cell_targets(config, info):
             pool = load_rows(plan.features_dir(config, encoder_name, task, target), "train")
             for row in layer_geometry(
                 model.encoder, source, pool, batch_size=batch_size, batches=batches, seed=seed
@@ -325,6 +339,47 @@ def summary_markdown(records: Sequence[dict[str, Any]]) -> str:
         ],
     )
     return "\n".join(lines) + "\n"
+
+
+def class_mix_markdown(records: Sequence[dict[str, Any]]) -> str:
+    """Per task x target x trained model, over its seeds: do the cosine weights follow the
+    target batch's class mix (`class_mix`)? The cosines are means over seeds; n·w − 1 is the
+    range of a source class's mean excess weight over every batch and seed; r is listed per
+    seed (``n/a`` where the shares or the weights did not vary)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(records)
+    rows = []
+    for (enc, task, target, model), part in frame.groupby(["encoder", "task", "target", "model"]):
+        part = part.sort_values("seed")
+        r = ", ".join("n/a" if np.isnan(v) else f"{v:+.2f}" for v in part["class_mix_r"])
+        low, high = int(part["batches"].min()), int(part["batches"].max())
+        rows.append(
+            [
+                enc,
+                task,
+                target,
+                f"trained {model} ({part['seed'].nunique()})",
+                str(low) if low == high else f"{low}–{high}",
+                f"{part['cos_same_label'].mean():.4f}",
+                f"{part['cos_other_label'].mean():.4f}",
+                f"{part['excess_min'].min():+.4f} to {part['excess_max'].max():+.4f}",
+                f"{part['share_min'].min():.2f}–{part['share_max'].max():.2f}",
+                r,
+            ]
+        )
+    lines = [
+        "Do the trained models' cosine weights follow the target batch's class mix? "
+        "(Pairs: source-target batch pairs measured per model; an OTE sentence "
+        "counts by whether an opinion target begins in it. cos: mean first-token cosine of "
+        "source-target pairs of the same and of the other class; n·w − 1: how far a source "
+        "class's mean weight moves from uniform; r, one per seed: its Pearson correlation "
+        "with the class's share of the target batch.)",
+        "",
+    ]
+    header = ["encoder", "task", "target", "model (seeds)", "pairs", "cos same class"]
+    header += ["cos other class", "n·w − 1", "class share", "r per seed"]
+    return "\n".join(lines + markdown.table(header, rows)) + "\n"
 
 
 def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
@@ -383,8 +438,13 @@ def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
     return fig
 
 
-def write_geometry(records: Sequence[dict[str, Any]], out_dir: Path) -> list[Path]:
-    """geometry.csv (every record), geometry.md (summary) and geometry.png/.pdf."""
+def write_geometry(
+    records: Sequence[dict[str, Any]],
+    out_dir: Path,
+    class_mix_records: Sequence[dict[str, Any]] = (),
+) -> list[Path]:
+    """geometry.csv (every record), geometry.md (summary, and `class_mix_markdown` when there
+    are class-mix records) and geometry.png/.pdf."""
     import pandas as pd
 
     from zsiw.report.plots import save_figure
@@ -393,5 +453,8 @@ def write_geometry(records: Sequence[dict[str, Any]], out_dir: Path) -> list[Pat
     csv = out_dir / "geometry.csv"
     with atomic_path(csv) as tmp:
         pd.DataFrame(records).to_csv(tmp, index=False)
-    md = write_text(out_dir / "geometry.md", summary_markdown(records))
+    text = summary_markdown(records)
+    if class_mix_records:
+        text += "\n" + class_mix_markdown(class_mix_records)
+    md = write_text(out_dir / "geometry.md", text)
     return [csv, md, *save_figure(geometry_figure(records), out_dir / "geometry")]

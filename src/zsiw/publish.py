@@ -109,40 +109,21 @@ def provenance(config_path: Path, workdir: Path) -> dict[str, Any]:
 def cell_geometry(
     config: dict, run_dir: Path, *, batch_size: int, batches: int = 10, seed: int = 0
 ) -> dict[str, Any]:
-    """The trained encoder's weight geometry on its target(s), layer by layer, and for a
-    classifier whether its weights follow the target batch's class mix (`zsiw.geometry`)."""
-    from zsiw.geometry import class_mix, load_rows, trained_geometry
+    """The trained encoder's weight geometry on its target(s), layer by layer, and whether
+    its cosine weights follow the target batch's class mix (`zsiw.geometry`)."""
+    from zsiw.geometry import cell_class_mix, trained_geometry
 
-    info = json.loads((run_dir / "train.json").read_text())["cell"]
-    out: dict[str, Any] = {
+    return {
         "batch_size": batch_size,
         "batches": batches,
         "seed": seed,
         "layers": trained_geometry(
             config, [run_dir], batch_size=batch_size, batches=batches, seed=seed
         ),
-        "class_mix": [],
+        "class_mix": cell_class_mix(
+            config, run_dir, batch_size=batch_size, batches=2 * batches, seed=seed
+        ),
     }
-    if info.get("multi_source") or plan.task_group(info["task"]) == "ote":
-        return out
-    from zsiw.models import load_task_model
-
-    model, _ = load_task_model(run_dir)
-    source = load_rows(
-        plan.features_dir(config, info["encoder"], info["task"], info["sources"]), "train"
-    )
-    targets = (
-        plan.targets(config, info["task"])
-        if info["target"] == plan.ALL_TARGETS
-        else [info["target"]]
-    )
-    for target in targets:
-        rows = load_rows(plan.features_dir(config, info["encoder"], info["task"], target), "train")
-        mix = class_mix(
-            model.encoder, source, rows, batch_size=batch_size, batches=2 * batches, seed=seed
-        )
-        out["class_mix"].append({"target": target, **mix})
-    return out
 
 
 def publish_cell(
@@ -178,14 +159,32 @@ def publish_cell(
     if job_log.is_file():
         shutil.copy2(job_log, tmp / JOB_LOG)
     if geometry:
-        size = int(config["train"]["target_batch_size"])
-        _write_json(tmp / GEOMETRY, cell_geometry(config, run_dir, batch_size=size))
+        _write_json(tmp / GEOMETRY, _measured_geometry(config, run_dir))
     record = provenance(config_path, workdir)
     keep_config(root, Path(workdir, config_path), record["config_sha256"])
     _write_json(tmp / PROVENANCE, record)
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
     return dest
+
+
+def _measured_geometry(config: dict, run_dir: Path) -> dict[str, Any]:
+    return cell_geometry(config, run_dir, batch_size=int(config["train"]["target_batch_size"]))
+
+
+def refresh_geometry(config: dict, cell: plan.Cell, root: Path, *, workdir: Path) -> bool:
+    """Measure a published cell's ``geometry.json`` again from its model, which must still be
+    in ``workdir`` (for cells published before a measurement was added, e.g. the class mix
+    of OTE models). Returns whether its per-layer figures differ from the published ones:
+    they should not (the same model and batches give the same numbers on one machine)."""
+    path = plan.published_dir(root, cell) / GEOMETRY
+    before = json.loads(path.read_text())["layers"] if path.is_file() else None
+    run_dir = Path(workdir) / cell.run_dir
+    if not is_finished(run_dir):
+        raise FileNotFoundError(f"{run_dir}: no finished model to measure")
+    fresh = _measured_geometry(config, run_dir)
+    _write_json(path, fresh)
+    return before is not None and before != fresh["layers"]
 
 
 def config_copy_path(root: Path, sha256: str) -> Path:
@@ -245,12 +244,21 @@ def publish_pretrained_geometry(config: dict, root: Path, *, batches: int = 10) 
     return written
 
 
-def load_geometry_records(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
-    """The per-layer records of published geometry files (pretrained and cells)."""
-    records: list[dict[str, Any]] = []
+def load_geometry_records(
+    paths: Sequence[str | Path],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The per-layer records and the class-mix records of published geometry files
+    (pretrained and cells), as `zsiw geometry` measures them from models."""
+    layers: list[dict[str, Any]] = []
+    mixes: list[dict[str, Any]] = []
     for path in paths:
-        records += json.loads(Path(path).read_text())["layers"]
-    return records
+        data = json.loads(Path(path).read_text())
+        layers += data["layers"]
+        for mix in data.get("class_mix", []):
+            # files published before the class-mix records carried their cell's keys
+            cell = {k: data["layers"][0][k] for k in ("encoder", "task", "model", "seed")}
+            mixes.append({**cell, **mix})
+    return layers, mixes
 
 
 def publish_products(
