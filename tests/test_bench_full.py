@@ -42,25 +42,31 @@ def test_bucketed_target_pass_gives_the_padded_pass_vectors_in_order(tiny_encode
 
 
 def test_zsiw_adamw_is_the_for_loop_adamw_bit_for_bit(tiny_encoder):
-    """`train.ADAMW_OPTIONS` (fused) claims exactness: three steps from the same state give
-    PyTorch's for-loop AdamW's parameters bit for bit."""
+    """zsiw's AdamW (`train.ADAMW_OPTIONS`) trains exactly as PyTorch's CPU for-loop AdamW,
+    with which every published cell was trained: five steps, learning-rate schedule stepped
+    as training steps it, give the same parameters bit for bit, and the parameters did move
+    (with the schedule left at its first, zero warm-up rate this test compared nothing; the
+    fused kernel moves the last bits once the rate is above 0)."""
     settings = TrainSettings(lr=1e-3, weight_decay=0.01, batch_size=4, epochs=1, max_length=8)
-    finals = {}
+    finals, moved = {}, 0.0
     for name, options in (("for-loop", {"fused": False, "foreach": False}), ("zsiw", {})):
         torch.manual_seed(0)
         model = build_model(tiny_encoder, 3, token_level=False)
-        optimizer, _ = train.build_optimizer(model, settings, 10, **options)
+        start = {n: p.detach().clone() for n, p in model.named_parameters()}
+        optimizer, scheduler = train.build_optimizer(model, settings, 10, **options)
         g = torch.Generator().manual_seed(1)
-        for _ in range(3):
+        for _ in range(5):
             ids = torch.randint(5, 100, (4, 7), generator=g)
             logits, _ = model(ids, torch.ones_like(ids))
             optimizer.zero_grad()
             logits.sum().backward()
             optimizer.step()
+            scheduler.step()
         finals[name] = {n: p.detach().clone() for n, p in model.named_parameters()}
+        moved = max((finals[name][n] - start[n]).abs().max().item() for n in start)
+    assert moved > 1e-3
     for n, p in finals["for-loop"].items():
         assert torch.equal(p, finals["zsiw"][n]), n
-    assert train.ADAMW_OPTIONS == {"fused": True}
 
 
 @pytest.mark.slow
@@ -85,7 +91,9 @@ def test_full_depth_section_accounts_for_the_step(tiny_encoder, tmp_path):
         )
         assert prof["phases_s"]["backward"] > 0 and prof["phases_s"]["optimizer"] > 0
     assert result["profile"][1]["phases_s"]["weights"] > result["profile"][0]["phases_s"]["weights"]
-    assert all(r["identical_to_for_loop"] for r in result["adamw"].values() if r)
+    # the implementations are compared on updates that moved the parameters
+    assert all(r["max_update"] > 0 for r in result["adamw"].values())
+    assert result["adamw"]["for-loop"]["max_diff_from_for_loop"] == 0
     assert 0 <= result["target_padding"]["padding_share"] < 1
 
 

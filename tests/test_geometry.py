@@ -167,3 +167,5 @@ def test_class_mix_table_groups_seeds_and_lists_r_per_seed():
     text = class_mix_markdown(records)
     row = "| e | cls-books | fr | trained cosine (2) | 20 | 0.5000 | 0.1000 | -0.0500 to +0.1000 |"
     assert f"{row} 0.30–0.70 | +0.68, n/a |" in text
+    near_uniform = [{**r, "excess_min": -2e-6, "excess_max": 3.1e-6} for r in records]
+    assert "| -2.0e-06 to +3.1e-06 |" in class_mix_markdown(near_uniform)

@@ -341,6 +341,13 @@ def summary_markdown(records: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _excess_range(low: float, high: float) -> str:
+    """A range of n·w − 1: four decimals, or two significant digits where four decimals would
+    print both ends as zero (the near-uniform weights of a small encoder)."""
+    spec = "+.4f" if max(abs(low), abs(high)) >= 5e-5 else "+.1e"
+    return f"{low:{spec}} to {high:{spec}}"
+
+
 def class_mix_markdown(records: Sequence[dict[str, Any]]) -> str:
     """Per task x target x trained model, over its seeds: do the cosine weights follow the
     target batch's class mix (`class_mix`)? The cosines are means over seeds; n·w − 1 is the
@@ -363,7 +370,7 @@ def class_mix_markdown(records: Sequence[dict[str, Any]]) -> str:
                 str(low) if low == high else f"{low}–{high}",
                 f"{part['cos_same_label'].mean():.4f}",
                 f"{part['cos_other_label'].mean():.4f}",
-                f"{part['excess_min'].min():+.4f} to {part['excess_max'].max():+.4f}",
+                _excess_range(part["excess_min"].min(), part["excess_max"].max()),
                 f"{part['share_min'].min():.2f}–{part['share_max'].max():.2f}",
                 r,
             ]
