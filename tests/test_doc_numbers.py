@@ -60,4 +60,5 @@ def test_the_pages_that_quote_the_published_grid_are_fenced():
         page.name: [s for sources, _ in fenced_passages(page.read_text()) for s in sources]
         for page in PAGES
     }
+    assert "published/full-cpu/geometry/geometry.md" in fenced["findings.md"]
     assert "docs/results.md" in fenced["results-full-cpu.md"]
