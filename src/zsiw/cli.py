@@ -370,7 +370,9 @@ def cmd_publish(args: argparse.Namespace) -> None:
                 moved = refresh_geometry(config, cell, root, workdir=Path("."))
                 print(plan.published_dir(root, cell), flush=True)
                 if moved:
-                    logging.warning("%s: per-layer geometry differs from the published one", cell)
+                    logging.warning(
+                        "%s: per-layer geometry differs from the published one", cell.label
+                    )
         return
     if not args.no_geometry:
         for path in publish_pretrained_geometry(config, root):
