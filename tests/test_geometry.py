@@ -169,3 +169,58 @@ def test_class_mix_table_groups_seeds_and_lists_r_per_seed():
     assert f"{row} 0.30–0.70 | +0.68, n/a |" in text
     near_uniform = [{**r, "excess_min": -2e-6, "excess_max": 3.1e-6} for r in records]
     assert "| -2.0e-06 to +3.1e-06 |" in class_mix_markdown(near_uniform)
+
+
+def test_one_encoding_gives_the_same_layers_and_class_mix_as_measuring_each_alone(
+    tiny_encoder, tmp_path, monkeypatch
+):
+    """`trained_cell_geometry` encodes the class mix's batch pairs once and takes the layer
+    geometry from the first of them: a plain cell's records, per target, must equal
+    `layer_geometry` over 2 pairs and `class_mix` over 4 measured separately."""
+    import json
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from zsiw import geometry, models
+    from zsiw.geometry import class_mix, trained_cell_geometry
+
+    encoder = load_encoder(tiny_encoder)
+    g = torch.Generator().manual_seed(3)
+
+    def sentences(n):
+        return [
+            {"input_ids": [0, *torch.randint(5, 9000, (5,), generator=g).tolist(), 2]}
+            | {"labels": i % 3 % 2}
+            for i in range(n)
+        ]
+
+    data = {"en": sentences(20), "es": sentences(18), "tr": sentences(16)}
+    monkeypatch.setattr(geometry, "load_rows", lambda path, split: data[Path(path).name])
+    monkeypatch.setattr(
+        models, "load_task_model", lambda run: (SimpleNamespace(encoder=encoder), {})
+    )
+    config = {
+        "data": {"features_dir": str(tmp_path)},
+        "tasks": {"cls": {"targets": ["es", "tr"]}},
+    }
+    cell = {"encoder": "e", "task": "cls-books", "sources": "en", "target": "all"}
+    cell |= {"method": "none", "seed": 2}
+    (tmp_path / "train.json").write_text(json.dumps({"cell": cell}))
+    layers, mixes = trained_cell_geometry(
+        config, tmp_path, batch_size=4, batches=2, class_mix_batches=4, seed=5
+    )
+    keys = {"encoder": "e", "task": "cls-books", "model": "none", "seed": 2}
+    assert layers == [
+        {**keys, "target": t, **row}
+        for t in ("es", "tr")
+        for row in layer_geometry(encoder, data["en"], data[t], batch_size=4, batches=2, seed=5)
+    ]
+    assert mixes == [
+        {
+            **keys,
+            "target": t,
+            **class_mix(encoder, data["en"], data[t], batch_size=4, batches=4, seed=5),
+        }
+        for t in ("es", "tr")
+    ]
+    assert [m["batches"] for m in mixes] == [4.0, 4.0]

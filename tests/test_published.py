@@ -192,12 +192,17 @@ def test_refreshing_a_published_geometry_rewrites_it_and_says_if_the_layers_move
 
 @pytest.mark.workflow
 @pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
-def test_the_current_code_trains_a_published_demo_cell_again_bit_for_bit(tmp_path):
+def test_the_current_code_trains_a_published_demo_cell_again_bit_for_bit(tmp_path, monkeypatch):
     """The published demo was trained at an older commit; the code of today, from a clone
     without data, must train one of its IW cells to the same step log, logged weights and
     metrics, byte for byte. Scores alone would not show it: the fused AdamW kernel changed
-    the last bits from step 3 on and left the demo's F1 as it was (docs/performance.md)."""
+    the last bits from step 3 on and left the demo's F1 as it was (docs/performance.md).
+    The geometry `zsiw publish` measures of the retrained model (per layer and class mix,
+    from one encoding of the batch pairs) must equal the published one too."""
     import torch
+
+    from zsiw.config import load_config
+    from zsiw.publish import cell_geometry
 
     cell = "runs/ote/zsiw-demo--multilingual-e5-small/cosine/en-es/seed1"
     trained_on = json.loads((DEMO / cell / "provenance.json").read_text())["cpu_capability"]
@@ -219,3 +224,8 @@ def test_the_current_code_trains_a_published_demo_cell_again_bit_for_bit(tmp_pat
     for name in ("train_log.jsonl", "weights_examples.jsonl", "metrics.json"):
         trained = (work / "results" / cell / name).read_bytes()
         assert trained == (DEMO / cell / name).read_bytes(), name
+    monkeypatch.chdir(work)  # the config's paths are relative to the checkout
+    config = load_config(Path("params.yaml"), [Path("config/demo.yaml")])
+    published = json.loads((DEMO / cell / "geometry.json").read_text())
+    measured = cell_geometry(config, Path("results", cell), batch_size=published["batch_size"])
+    assert measured == published

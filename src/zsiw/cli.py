@@ -267,7 +267,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 def cmd_geometry(args: argparse.Namespace) -> None:
     """The paper's cosine weights on real batches, layer by layer, without training."""
-    from zsiw.geometry import cell_class_mix, pretrained_geometry, trained_geometry, write_geometry
+    from zsiw.geometry import pretrained_geometry, trained_cell_geometry, write_geometry
 
     config = args.config
     if config is None:
@@ -284,15 +284,18 @@ def cmd_geometry(args: argparse.Namespace) -> None:
     size = args.batch_size or int(config["train"]["target_batch_size"])
     runs = [Path(r) for r in args.runs]
     records = pretrained_geometry(config, batch_size=size, batches=args.batches, seed=args.seed)
-    records += trained_geometry(config, runs, batch_size=size, batches=args.batches, seed=args.seed)
-    # the class mix on twice as many batch pairs, as `zsiw publish` measures it
-    mixes = [
-        mix
-        for run in runs
-        for mix in cell_class_mix(
-            config, run, batch_size=size, batches=2 * args.batches, seed=args.seed
+    mixes = []
+    for run in runs:  # the class mix on twice as many batch pairs, as `zsiw publish` does
+        layers, run_mixes = trained_cell_geometry(
+            config,
+            run,
+            batch_size=size,
+            batches=args.batches,
+            class_mix_batches=2 * args.batches,
+            seed=args.seed,
         )
-    ]
+        records += layers
+        mixes += run_mixes
     for path in write_geometry(records, Path(args.out), mixes):
         logging.info("wrote %s", path)
 

@@ -31,6 +31,9 @@ from zsiw.atomic import atomic_path, write_text
 from zsiw.batching import collate
 from zsiw.tasks import TAG_NAMES
 
+# a source/target batch pair with every layer's first-token vectors (`_encoded_pairs`)
+EncodedPair = tuple[list[dict], list[torch.Tensor], list[dict], list[torch.Tensor]]
+
 
 def _batches(rows: Sequence[dict], size: int, count: int, seed: int) -> list[list[dict]]:
     order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed)).tolist()
@@ -45,9 +48,10 @@ def _encoded_pairs(
     batch_size: int,
     batches: int,
     seed: int,
-) -> list[tuple[list[dict], list[torch.Tensor], list[dict], list[torch.Tensor]]]:
+) -> list[EncodedPair]:
     """Source/target batch pairs drawn as training draws them, with every layer's first-token
-    vectors: (source rows, their vectors, target rows, their vectors)."""
+    vectors: (source rows, their vectors, target rows, their vectors). The first k of n pairs
+    are the k pairs drawn with the same seed: one encoding serves both measures."""
     pad = encoder.config.pad_token_id or 0
     return [
         (src, first_token_by_layer(encoder, src, pad), tgt, first_token_by_layer(encoder, tgt, pad))
@@ -81,10 +85,15 @@ def layer_geometry(
     seed: int = 0,
 ) -> list[dict[str, float]]:
     """Per layer, means over ``batches`` source/target batch pairs (see the module doc)."""
+    pairs = _encoded_pairs(encoder, source_rows, target_rows, batch_size, batches, seed)
+    if not pairs:
+        raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
+    return _layer_means(pairs)
+
+
+def _layer_means(pairs: Sequence[EncodedPair]) -> list[dict[str, float]]:
     per_layer: dict[int, list[dict[str, float]]] = {}
-    for _, h_src, _, h_tgt in _encoded_pairs(
-        encoder, source_rows, target_rows, batch_size, batches, seed
-    ):
+    for _, h_src, _, h_tgt in pairs:
         for layer, (hs, ht) in enumerate(zip(h_src, h_tgt)):
             scores = weighting.pairwise_scores(hs, ht, "cosine")
             disp = weighting.dispersion(weighting.normalise(scores.sum(dim=1)))
@@ -99,8 +108,6 @@ def layer_geometry(
                     "cos_source_source": float((2 * within - 1)[off_diagonal].mean()),
                 }
             )
-    if not per_layer:
-        raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
     return [
         {"layer": layer, **{k: float(np.mean([v[k] for v in values])) for k in values[0]}}
         for layer, values in sorted(per_layer.items())
@@ -167,15 +174,19 @@ def class_mix(
     """`class_mix_from_vectors` on the last layer's first-token vectors of batch pairs drawn
     as `layer_geometry` draws them, each row counted under its `row_class`. The target rows
     need their labels too: this reads target labels, for analysis only."""
-    pairs = [
-        (h_s[-1], [row_class(r) for r in src], h_t[-1], [row_class(r) for r in tgt])
-        for src, h_s, tgt, h_t in _encoded_pairs(
-            encoder, source_rows, target_rows, batch_size, batches, seed
-        )
-    ]
+    pairs = _encoded_pairs(encoder, source_rows, target_rows, batch_size, batches, seed)
     if not pairs:
         raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
-    return class_mix_from_vectors(pairs)
+    return _class_mix_of_pairs(pairs)
+
+
+def _class_mix_of_pairs(pairs: Sequence[EncodedPair]) -> dict[str, float]:
+    return class_mix_from_vectors(
+        [
+            (h_s[-1], [row_class(r) for r in src], h_t[-1], [row_class(r) for r in tgt])
+            for src, h_s, tgt, h_t in pairs
+        ]
+    )
 
 
 def cell_targets(config: dict, info: dict) -> list[str]:
@@ -194,36 +205,53 @@ def cell_class_mix(
     """`class_mix` of one trained single-source cell on each of its `cell_targets`, one record
     per target keyed like `trained_geometry`'s; none for a multi-source cell (its source
     batches mix languages, so a class's source share is not one language's)."""
+    return trained_cell_geometry(
+        config, run_dir, batch_size=batch_size, batches=0, class_mix_batches=batches, seed=seed
+    )[1]
+
+
+def trained_cell_geometry(
+    config: dict,
+    run_dir: Path,
+    *,
+    batch_size: int,
+    batches: int,
+    class_mix_batches: int,
+    seed: int = 0,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One trained single-source cell on each of its `cell_targets`: `layer_geometry` records
+    over ``batches`` batch pairs and `class_mix` records over ``class_mix_batches`` (0: not
+    measured), keyed by encoder, task, target, model and seed; nothing for a multi-source
+    cell. The model is loaded and the batch pairs are encoded once for both measures."""
     from zsiw import plan
     from zsiw.models import load_task_model
 
     info = json.loads((Path(run_dir) / "train.json").read_text())["cell"]
     if info.get("multi_source"):
-        return []
+        return [], []
     model, _ = load_task_model(Path(run_dir))
-    features = {
-        lang: plan.features_dir(config, info["encoder"], info["task"], lang)
-        for lang in (info["sources"], *cell_targets(config, info))
-    }
-    source = load_rows(features[info["sources"]], "train")
-    return [
-        {
-            "encoder": info["encoder"],
-            "task": info["task"],
+    task, encoder_name = info["task"], info["encoder"]
+    source = load_rows(plan.features_dir(config, encoder_name, task, info["sources"]), "train")
+    layers, mixes = [], []
+    for target in cell_targets(config, info):
+        pool = load_rows(plan.features_dir(config, encoder_name, task, target), "train")
+        pairs = _encoded_pairs(
+            model.encoder, source, pool, batch_size, max(batches, class_mix_batches), seed
+        )
+        if not pairs:
+            raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
+        keys = {
+            "encoder": encoder_name,
+            "task": task,
             "target": target,
             "model": info["method"],
             "seed": info["seed"],
-            **class_mix(
-                model.encoder,
-                source,
-                load_rows(features[target], "train"),
-                batch_size=batch_size,
-                batches=batches,
-                seed=seed,
-            ),
         }
-        for target in cell_targets(config, info)
-    ]
+        if batches:
+            layers += [{**keys, **row} for row in _layer_means(pairs[:batches])]
+        if class_mix_batches:
+            mixes.append({**keys, **_class_mix_of_pairs(pairs[:class_mix_batches])})
+    return layers, mixes
 
 
 def load_rows(features_dir: Path, split: str) -> list[dict]:
@@ -272,35 +300,20 @@ def pretrained_geometry(
 def trained_geometry(
     config: dict, run_dirs: Sequence[Path], *, batch_size: int, batches: int, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """The same for trained single-source cells (their encoder after fine-tuning), on their
-    own target (plain cells, trained once for every target, on each target)."""
-    from zsiw import plan
-    from zsiw.models import load_task_model
-
-    records = []
-    for run in run_dirs:
-        info = json.loads((Path(run) / "train.json").read_text())["cell"]
-        if info.get("multi_source"):
-            continue
-        model, _ = load_task_model(Path(run))
-        task, encoder_name = info["task"], info["encoder"]
-        source = load_rows(plan.features_dir(config, encoder_name, task, info["sources"]), "train")
-        for target in cell_targets(config, info):
-            pool = load_rows(plan.features_dir(config, encoder_name, task, target), "train")
-            for row in layer_geometry(
-                model.encoder, source, pool, batch_size=batch_size, batches=batches, seed=seed
-            ):
-                records.append(
-                    {
-                        "encoder": encoder_name,
-                        "task": task,
-                        "target": target,
-                        "model": info["method"],
-                        "seed": info["seed"],
-                        **row,
-                    }
-                )
-    return records
+    """`layer_geometry` of trained single-source cells (their encoder after fine-tuning), on
+    their own target (plain cells, trained once for every target, on each target)."""
+    return [
+        record
+        for run in run_dirs
+        for record in trained_cell_geometry(
+            config,
+            Path(run),
+            batch_size=batch_size,
+            batches=batches,
+            class_mix_batches=0,
+            seed=seed,
+        )[0]
+    ]
 
 
 def summary_markdown(records: Sequence[dict[str, Any]]) -> str:

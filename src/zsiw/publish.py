@@ -111,18 +111,22 @@ def cell_geometry(
 ) -> dict[str, Any]:
     """The trained encoder's weight geometry on its target(s), layer by layer, and whether
     its cosine weights follow the target batch's class mix (`zsiw.geometry`)."""
-    from zsiw.geometry import cell_class_mix, trained_geometry
+    from zsiw.geometry import trained_cell_geometry
 
+    layers, mixes = trained_cell_geometry(
+        config,
+        run_dir,
+        batch_size=batch_size,
+        batches=batches,
+        class_mix_batches=2 * batches,
+        seed=seed,
+    )
     return {
         "batch_size": batch_size,
         "batches": batches,
         "seed": seed,
-        "layers": trained_geometry(
-            config, [run_dir], batch_size=batch_size, batches=batches, seed=seed
-        ),
-        "class_mix": cell_class_mix(
-            config, run_dir, batch_size=batch_size, batches=2 * batches, seed=seed
-        ),
+        "layers": layers,
+        "class_mix": mixes,
     }
 
 
