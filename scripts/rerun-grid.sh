@@ -32,11 +32,15 @@ publish() {
   for _ in 1 2 3 4 5 6 7 8 9 10; do
     if (cd "$repo" && git add -- "${paths[@]}" &&
         { git diff --cached --quiet -- "${paths[@]}" ||
-          git commit -q -m "$(message "${paths[@]}")" -- "${paths[@]}"; }); then
+          git commit -q -m "$(message "${paths[@]}")" -- "${paths[@]}"; }) 2>>logs/publish.log; then
       return 0
     fi
     sleep 7  # the index was locked by another git command: try again
   done
+  # a lock left by a killed git stays until someone removes it: say so where it is read
+  echo "== $(date -u +%FT%TZ) could not commit published/$grid in $repo (see logs/publish.log;" \
+    "a stale $repo/.git/index.lock?): finished cells are published but not committed" |
+    tee -a logs/publish.log >>logs/rerun-grid.log
 }
 
 # "published/full-cpu: 2 finished cell(s) from abc1234", or for files of cells published
