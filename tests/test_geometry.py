@@ -71,9 +71,12 @@ def test_summary_lists_pretrained_and_trained_rows():
         }
         for seed in (1, 2)
     ]
-    text = summary_markdown(records)
-    assert "| e | ote | es | pretrained | 0.99000 | 1.1000 | 0.9000 | 0.9500 |" in text
-    assert "| e | ote | es | trained cosine (2) | 0.91500 |" in text
+    # a model trained with fewer layers than the pretrained encoder ends at its own last layer
+    shallow = {**records[-1], "model": "none", "seed": 1, "layer": 0, "ess_ratio": 0.8}
+    text = summary_markdown([*records, shallow])
+    assert "| e | ote | es | pretrained | 1 | 0.99000 | 1.1000 | 0.9000 | 0.9500 |" in text
+    assert "| e | ote | es | trained cosine (2) | 1 | 0.91500 |" in text
+    assert "| e | ote | es | trained none (1) | 0 | 0.80000 |" in text
     assert "| 0 | 0.9900–0.9900 |" in text
 
 
@@ -176,7 +179,8 @@ def test_one_encoding_gives_the_same_layers_and_class_mix_as_measuring_each_alon
 ):
     """`trained_cell_geometry` encodes the class mix's batch pairs once and takes the layer
     geometry from the first of them: a plain cell's records, per target, must equal
-    `layer_geometry` over 2 pairs and `class_mix` over 4 measured separately."""
+    `layer_geometry` over 2 pairs and `class_mix` over 4 measured separately; a multi-source
+    cell's, those of its languages' rows together."""
     import json
     from pathlib import Path
     from types import SimpleNamespace
@@ -224,3 +228,20 @@ def test_one_encoding_gives_the_same_layers_and_class_mix_as_measuring_each_alon
         for t in ("es", "tr")
     ]
     assert [m["batches"] for m in mixes] == [4.0, 4.0]
+    # a multi-source cell: source batches from the union of its languages, its own model name
+    cell = {"encoder": "e", "task": "cls-books", "sources": "en+es", "target": "tr"}
+    cell |= {"method": "cosine", "seed": 1, "multi_source": True}
+    (tmp_path / "train.json").write_text(json.dumps({"cell": cell}))
+    layers, mixes = trained_cell_geometry(
+        config, tmp_path, batch_size=4, batches=2, class_mix_batches=4, seed=5
+    )
+    both = data["en"] + data["es"]
+    keys = {"encoder": "e", "task": "cls-books", "target": "tr", "model": "cosine multi-source"}
+    keys["seed"] = 1
+    assert layers == [
+        {**keys, **row}
+        for row in layer_geometry(encoder, both, data["tr"], batch_size=4, batches=2, seed=5)
+    ]
+    assert mixes == [
+        {**keys, **class_mix(encoder, both, data["tr"], batch_size=4, batches=4, seed=5)}
+    ]

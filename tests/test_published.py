@@ -148,23 +148,22 @@ def test_products_and_pages_are_copied_and_pages_say_they_are_generated(tmp_path
     assert len(written) == 2
 
 
-def test_geometry_records_of_a_published_tree_keep_their_cells_class_mix(tmp_path):
-    """Class-mix records come back keyed by their cell, also from files written before the
-    records carried the keys themselves; a multi-source cell (no layers, no class mix) adds
-    nothing."""
+def test_geometry_records_of_a_published_tree_come_back_in_file_order(tmp_path):
+    """Per-layer and class-mix records of every file, in the order of the files; a file
+    without class-mix records (the pretrained encoder's) adds layers only."""
     from zsiw.publish import load_geometry_records
 
-    layer = {"encoder": "e", "task": "cls-books", "model": "cosine", "seed": 3, "layer": 0}
-    old = tmp_path / "old.json"
-    old.write_text(json.dumps({"layers": [layer], "class_mix": [{"target": "fr", "r": 0.5}]}))
-    multi = tmp_path / "multi.json"
-    multi.write_text(json.dumps({"layers": [], "class_mix": []}))
-    layers, mixes = load_geometry_records([old, multi])
-    assert layers == [layer]
-    assert mixes == [
-        {"encoder": "e", "task": "cls-books", "model": "cosine", "seed": 3, "target": "fr"}
-        | {"r": 0.5}
-    ]
+    keys = {"encoder": "e", "task": "cls-books", "target": "fr", "seed": 3}
+    pretrained = tmp_path / "pretrained.json"
+    pretrained.write_text(json.dumps({"layers": [{**keys, "model": "pretrained", "layer": 0}]}))
+    cell = tmp_path / "cell.json"
+    mix = {**keys, "model": "cosine", "class_mix_r": 0.5}
+    cell.write_text(
+        json.dumps({"layers": [{**keys, "model": "cosine", "layer": 0}], "class_mix": [mix]})
+    )
+    layers, mixes = load_geometry_records([cell, pretrained])
+    assert [r["model"] for r in layers] == ["cosine", "pretrained"]
+    assert mixes == [mix]
 
 
 def test_refreshing_a_published_geometry_rewrites_it_and_says_if_the_layers_moved(
@@ -185,6 +184,11 @@ def test_refreshing_a_published_geometry_rewrites_it_and_says_if_the_layers_move
     assert json.loads(path.read_text()) == fresh
     fresh = {"layers": [{"layer": 0, "n_max": 1.5}], "class_mix": []}
     assert publish.refresh_geometry(config, cell, root, workdir=tmp_path) is True
+    # a cell published without layers (a multi-source cell before they were measured) gains
+    # them: nothing moved
+    path.write_text(json.dumps({"layers": [], "class_mix": []}))
+    assert publish.refresh_geometry(config, cell, root, workdir=tmp_path) is False
+    assert json.loads(path.read_text()) == fresh
     (tmp_path / cell.run_dir / "checkpoint.pt").write_bytes(b"ckpt")  # model not finished
     with pytest.raises(FileNotFoundError, match="no finished model"):
         publish.refresh_geometry(config, cell, root, workdir=tmp_path)

@@ -311,8 +311,6 @@ def cmd_class_mix(args: argparse.Namespace) -> None:
         mixes = cell_class_mix(
             config, Path(run), batch_size=size, batches=args.batches, seed=args.seed
         )
-        if not mixes:
-            raise SystemExit(f"{run}: a multi-source cell; class-mix needs a single-source one")
         for mix in mixes:
             print(json.dumps({"run": str(run), **mix}))
 
@@ -548,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=_json, default=None, help="the merged params as JSON")
     p.add_argument("--params", default="params.yaml", help="(without --config)")
     p.add_argument("--configfile", nargs="*", default=[], help="presets layered on params")
-    p.add_argument("--runs", nargs="*", default=[], help="trained single-source cells too")
+    p.add_argument("--runs", nargs="*", default=[], help="trained cells too")
     p.add_argument("--batch-size", type=int, default=None, help="default: target_batch_size")
     p.add_argument("--batches", type=int, default=10, help="batch pairs per task x target")
     p.add_argument("--seed", type=int, default=0)
@@ -567,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--runs",
         nargs="+",
         required=True,
-        help="trained single-source cells (OTE: by whether a sentence has a target)",
+        help="trained cells (OTE: by whether a sentence has a target)",
     )
     p.add_argument("--batch-size", type=int, default=None, help="default: target_batch_size")
     p.add_argument("--batches", type=int, default=20, help="batch pairs")

@@ -202,12 +202,14 @@ def cell_targets(config: dict, info: dict) -> list[str]:
 def cell_class_mix(
     config: dict, run_dir: Path, *, batch_size: int, batches: int, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """`class_mix` of one trained single-source cell on each of its `cell_targets`, one record
-    per target keyed like `trained_geometry`'s; none for a multi-source cell (its source
-    batches mix languages, so a class's source share is not one language's)."""
+    """`class_mix` of one trained cell on each of its `cell_targets`, one record per target
+    keyed like `trained_geometry`'s."""
     return trained_cell_geometry(
         config, run_dir, batch_size=batch_size, batches=0, class_mix_batches=batches, seed=seed
     )[1]
+
+
+MULTI_SOURCE = " multi-source"  # appended to a multi-source cell's method in ``model``
 
 
 def trained_cell_geometry(
@@ -219,19 +221,26 @@ def trained_cell_geometry(
     class_mix_batches: int,
     seed: int = 0,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """One trained single-source cell on each of its `cell_targets`: `layer_geometry` records
-    over ``batches`` batch pairs and `class_mix` records over ``class_mix_batches`` (0: not
-    measured), keyed by encoder, task, target, model and seed; nothing for a multi-source
-    cell. The model is loaded and the batch pairs are encoded once for both measures."""
+    """One trained cell on each of its `cell_targets`: `layer_geometry` records over
+    ``batches`` batch pairs and `class_mix` records over ``class_mix_batches`` (0: not
+    measured), keyed by encoder, task, target, model and seed. The model is loaded and the
+    batch pairs are encoded once for both measures.
+
+    A multi-source cell's source batches are drawn from the union of its source languages'
+    rows, as it was trained; its ``model`` is the method with `MULTI_SOURCE` appended, so
+    that summaries do not pool it with the English-source models of the same method."""
     from zsiw import plan
     from zsiw.models import load_task_model
 
     info = json.loads((Path(run_dir) / "train.json").read_text())["cell"]
-    if info.get("multi_source"):
-        return [], []
     model, _ = load_task_model(Path(run_dir))
     task, encoder_name = info["task"], info["encoder"]
-    source = load_rows(plan.features_dir(config, encoder_name, task, info["sources"]), "train")
+    source = [
+        row
+        for lang in info["sources"].split("+")
+        for row in load_rows(plan.features_dir(config, encoder_name, task, lang), "train")
+    ]
+    label = info["method"] + (MULTI_SOURCE if info.get("multi_source") else "")
     layers, mixes = [], []
     for target in cell_targets(config, info):
         pool = load_rows(plan.features_dir(config, encoder_name, task, target), "train")
@@ -244,7 +253,7 @@ def trained_cell_geometry(
             "encoder": encoder_name,
             "task": task,
             "target": target,
-            "model": info["method"],
+            "model": label,
             "seed": info["seed"],
         }
         if batches:
@@ -300,8 +309,8 @@ def pretrained_geometry(
 def trained_geometry(
     config: dict, run_dirs: Sequence[Path], *, batch_size: int, batches: int, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """`layer_geometry` of trained single-source cells (their encoder after fine-tuning), on
-    their own target (plain cells, trained once for every target, on each target)."""
+    """`layer_geometry` of trained cells (their encoder after fine-tuning), on their own
+    target (plain cells, trained once for every target, on each target)."""
     return [
         record
         for run in run_dirs
@@ -316,27 +325,37 @@ def trained_geometry(
     ]
 
 
+def last_layers(frame: Any) -> Any:
+    """Each model's records at its own last layer, the one IW reads: a model trained with
+    fewer layers than the pretrained encoder (``num_layers``) ends earlier."""
+    model = ["encoder", "task", "target", "model"]
+    return frame[frame["layer"] == frame.groupby(model)["layer"].transform("max")]
+
+
 def summary_markdown(records: Sequence[dict[str, Any]]) -> str:
     """Last-layer figures per task x target: the pretrained encoder and the mean over the
     trained cells of each method; then the pretrained encoder layer by layer."""
     import pandas as pd
 
     frame = pd.DataFrame(records)
-    last = frame[frame["layer"] == frame["layer"].max()]
+    last = last_layers(frame)
     cols = ["ess_ratio", "n_max", "cos_source_target", "cos_source_source"]
-    table = last.groupby(["encoder", "task", "target", "model"], sort=False)[cols].mean()
-    counts = last.groupby(["encoder", "task", "target", "model"], sort=False)["seed"].nunique()
+    keys = ["encoder", "task", "target", "model", "layer"]
+    table = last.groupby(keys, sort=False)[cols].mean()
+    counts = last.groupby(keys, sort=False)["seed"].nunique()
     rows = []
-    for (enc, task, target, model), row in table.iterrows():
+    for (enc, task, target, model, layer), row in table.iterrows():
         label = (
             model
             if model == "pretrained"
-            else f"trained {model} ({counts[enc, task, target, model]})"
+            else f"trained {model} ({counts[enc, task, target, model, layer]})"
         )
-        rows.append([enc, task, target, label, f"{row.ess_ratio:.5f}", f"{row.n_max:.4f}"])
-        rows[-1] += [f"{row.cos_source_target:.4f}", f"{row.cos_source_source:.4f}"]
+        rows.append([enc, task, target, label, str(layer), f"{row.ess_ratio:.5f}"])
+        rows[-1] += [f"{row.n_max:.4f}", f"{row.cos_source_target:.4f}"]
+        rows[-1] += [f"{row.cos_source_source:.4f}"]
     measures = ["ESS/n", "n·max w", "cos(src, tgt)", "cos(src, src)"]
-    lines = markdown.table(["encoder", "task", "target", "model (seeds)", *measures], rows)
+    header = ["encoder", "task", "target", "model (seeds)", "last layer", *measures]
+    lines = markdown.table(header, rows)
     pre = frame[frame["model"] == "pretrained"]
     by_layer = pre.groupby("layer")[cols].agg(["min", "max"])
     lines += [
@@ -406,7 +425,7 @@ def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
     """How far the largest weight is above uniform (n x max w - 1, log scale: the weights sit
     within a few per cent of 1/n, where ESS/n would show only its fifth decimal) and the mean
     source-target cosine, by layer: one line per task x target for the pretrained encoder, one
-    marker per trained method at the last layer."""
+    marker per trained method and task x target at that model's last layer."""
     import pandas as pd
     from matplotlib.figure import Figure
 
@@ -414,7 +433,6 @@ def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
     fig = Figure(figsize=(10, 4))
     axes = fig.subplots(1, 2)
     pre = frame[frame["model"] == "pretrained"]
-    last = int(frame["layer"].max())
     floor = 1e-6  # layers where the vectors are parallel to float precision
 
     def excess(n_max: Any) -> Any:
@@ -424,11 +442,12 @@ def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
         axes[0].plot(part["layer"], excess(part["n_max"]), label=f"{task} {target}")
         axes[1].plot(part["layer"], part["cos_source_target"], label=f"{task} {target}")
     markers = {"none": "s", "cosine": "o"}
-    trained = frame[(frame["model"] != "pretrained") & (frame["layer"] == last)]
+    trained = last_layers(frame[frame["model"] != "pretrained"])
     for model, part in trained.groupby("model"):
-        means = part.groupby(["task", "target"])[["n_max", "cos_source_target"]].mean()
+        means = part.groupby(["task", "target", "layer"])[["n_max", "cos_source_target"]].mean()
+        layers = means.index.get_level_values("layer")
         axes[0].scatter(
-            [last] * len(means),
+            layers,
             excess(means["n_max"]),
             marker=markers.get(model, "^"),
             label=f"trained {model}",
@@ -436,7 +455,7 @@ def geometry_figure(records: Sequence[dict[str, Any]]) -> Any:
             s=16,
         )
         axes[1].scatter(
-            [last] * len(means),
+            layers,
             means["cos_source_target"],
             marker=markers.get(model, "^"),
             color="black",

@@ -188,7 +188,7 @@ def refresh_geometry(config: dict, cell: plan.Cell, root: Path, *, workdir: Path
         raise FileNotFoundError(f"{run_dir}: no finished model to measure")
     fresh = _measured_geometry(config, run_dir)
     _write_json(path, fresh)
-    return before is not None and before != fresh["layers"]
+    return bool(before) and before != fresh["layers"]  # none before: measured for the first time
 
 
 def config_copy_path(root: Path, sha256: str) -> Path:
@@ -258,10 +258,7 @@ def load_geometry_records(
     for path in paths:
         data = json.loads(Path(path).read_text())
         layers += data["layers"]
-        for mix in data.get("class_mix", []):
-            # files published before the class-mix records carried their cell's keys
-            cell = {k: data["layers"][0][k] for k in ("encoder", "task", "model", "seed")}
-            mixes.append({**cell, **mix})
+        mixes += data.get("class_mix", [])  # pretrained geometry has none
     return layers, mixes
 
 

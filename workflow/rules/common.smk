@@ -227,18 +227,30 @@ def eval_features(wc):
 
 
 def geometry_cells():
-    """Trained single-source plain and IW cells whose encoders `zsiw geometry` measures."""
+    """Trained plain and IW cells (multi-source too) whose encoders `zsiw geometry` measures."""
     iw = [m for m in config["methods"] if m != plan.PLAIN][:1]
-    return [c for c in REPORT_CELLS if not c.multi_source and c.method in (plan.PLAIN, *iw)]
+    multi = {c.method for c in REPORT_CELLS if c.multi_source}
+    return [c for c in REPORT_CELLS if c.method in (plan.PLAIN, *iw, *multi)]
 
 
 def geometry_features():
-    """Encoders and the source and target features of every task."""
-    out = [manifest(model_dir(plan.encoder_slug(e))) for e in config["encoders"]]
-    for encoder in config["encoders"]:
-        for task in plan.tasks(config):
-            for lang in [config["source_lang"], *plan.targets(config, task)]:
-                out.append(manifest(features(plan.encoder_slug(encoder), task, lang)))
+    """Encoders and the features of every language the measured cells were trained on or
+    tested in."""
+    langs = {
+        (c.encoder, c.task, lang)
+        for c in geometry_cells()
+        for lang in (*c.sources, *plan.targets(config, c.task))
+    }
+    langs |= {
+        (e, t, lang)
+        for e in config["encoders"]
+        for t in plan.tasks(config)
+        for lang in [config["source_lang"], *plan.targets(config, t)]
+    }
+    encoders = dict.fromkeys([*config["encoders"], *(c.encoder for c in geometry_cells())])
+    out = [manifest(model_dir(plan.encoder_slug(e))) for e in encoders]
+    for encoder, task, lang in sorted(langs):
+        out.append(manifest(features(plan.encoder_slug(encoder), task, lang)))
     return out
 
 
