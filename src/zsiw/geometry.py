@@ -203,7 +203,7 @@ def cell_class_mix(
     config: dict, run_dir: Path, *, batch_size: int, batches: int, seed: int = 0
 ) -> list[dict[str, Any]]:
     """`class_mix` of one trained cell on each of its `cell_targets`, one record per target
-    keyed like `trained_geometry`'s."""
+    keyed like `trained_cell_geometry`'s."""
     return trained_cell_geometry(
         config, run_dir, batch_size=batch_size, batches=0, class_mix_batches=batches, seed=seed
     )[1]
@@ -304,25 +304,6 @@ def pretrained_geometry(
                         }
                     )
     return records
-
-
-def trained_geometry(
-    config: dict, run_dirs: Sequence[Path], *, batch_size: int, batches: int, seed: int = 0
-) -> list[dict[str, Any]]:
-    """`layer_geometry` of trained cells (their encoder after fine-tuning), on their own
-    target (plain cells, trained once for every target, on each target)."""
-    return [
-        record
-        for run in run_dirs
-        for record in trained_cell_geometry(
-            config,
-            Path(run),
-            batch_size=batch_size,
-            batches=batches,
-            class_mix_batches=0,
-            seed=seed,
-        )[0]
-    ]
 
 
 def last_layers(frame: Any) -> Any:
