@@ -236,7 +236,7 @@ def test_one_encoding_gives_the_same_layers_and_class_mix_as_measuring_each_alon
         config, tmp_path, batch_size=4, batches=2, class_mix_batches=4, seed=5
     )
     both = data["en"] + data["es"]
-    keys = {"encoder": "e", "task": "cls-books", "target": "tr", "model": "cosine multi-source"}
+    keys = {"encoder": "e", "task": "cls-books", "target": "tr", "model": "multi-source cosine"}
     keys["seed"] = 1
     assert layers == [
         {**keys, **row}

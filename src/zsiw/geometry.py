@@ -209,7 +209,7 @@ def cell_class_mix(
     )[1]
 
 
-MULTI_SOURCE = " multi-source"  # appended to a multi-source cell's method in ``model``
+MULTI_SOURCE = "multi-source "  # before a multi-source cell's method in ``model``
 
 
 def trained_cell_geometry(
@@ -227,8 +227,9 @@ def trained_cell_geometry(
     batch pairs are encoded once for both measures.
 
     A multi-source cell's source batches are drawn from the union of its source languages'
-    rows, as it was trained; its ``model`` is the method with `MULTI_SOURCE` appended, so
-    that summaries do not pool it with the English-source models of the same method."""
+    rows, as it was trained; its ``model`` is the method after `MULTI_SOURCE` (as the
+    results page names it), so that summaries do not pool it with the English-source models
+    of the same method."""
     from zsiw import plan
     from zsiw.models import load_task_model
 
@@ -240,7 +241,7 @@ def trained_cell_geometry(
         for lang in info["sources"].split("+")
         for row in load_rows(plan.features_dir(config, encoder_name, task, lang), "train")
     ]
-    label = info["method"] + (MULTI_SOURCE if info.get("multi_source") else "")
+    label = (MULTI_SOURCE if info.get("multi_source") else "") + info["method"]
     layers, mixes = [], []
     for target in cell_targets(config, info):
         pool = load_rows(plan.features_dir(config, encoder_name, task, target), "train")
