@@ -8,7 +8,9 @@
 #   nice -n 19 bash scripts/rerun-grid.sh config/full-cpu.yaml /path/to/main ote-table1 ...
 #
 # Each PHASE is a Snakemake target list from `zsiw plan --phase` (in order of importance); a
-# watcher publishes and commits finished cells every minute while the phases run.
+# watcher publishes and commits finished cells every minute while the phases run. The phase
+# `final` (last) runs the plain command over the whole grid and logs whether a dry run after
+# it plans nothing.
 # PUBLISH_ZSIW (default: the checkout's own `zsiw`) is the zsiw that publishes: to keep
 # training at a fixed commit while publishing with newer code, point it at another checkout's
 # environment, e.g. PUBLISH_ZSIW=/path/to/pub/.venv/bin/zsiw. Provenance records the commit of
@@ -63,6 +65,14 @@ trap 'kill $watcher 2>/dev/null' EXIT
 
 for phase in "$@"; do
   echo "== $(date -u +%FT%TZ) phase $phase" >>logs/rerun-grid.log
+  if [[ $phase == final ]]; then
+    # the whole grid through the plain command (report, study, geometry from the trained
+    # cells), then a dry run that must plan nothing: the check that the grid is complete
+    snakemake all study_iw geometry --cores 2 --configfile "$config" >>logs/rerun-grid.log 2>&1
+    snakemake -n all study_iw geometry --cores 2 --configfile "$config" 2>&1 | tail -1 |
+      sed "s/^/== $(date -u +%FT%TZ) final dry run: /" >>logs/rerun-grid.log
+    continue
+  fi
   mapfile -t targets < <(zsiw plan --configfile "$config" --phase "$phase")
   # targets first: --configfile takes every word after it
   snakemake "${targets[@]}" --cores 2 --configfile "$config" --keep-going --rerun-incomplete \
