@@ -229,8 +229,7 @@ def eval_features(wc):
 def geometry_cells():
     """Trained plain and IW cells (multi-source too) whose encoders `zsiw geometry` measures."""
     iw = [m for m in config["methods"] if m != plan.PLAIN][:1]
-    multi = {c.method for c in REPORT_CELLS if c.multi_source}
-    return [c for c in REPORT_CELLS if c.method in (plan.PLAIN, *iw, *multi)]
+    return [c for c in REPORT_CELLS if c.multi_source or c.method in (plan.PLAIN, *iw)]
 
 
 def geometry_features():
