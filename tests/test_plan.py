@@ -49,6 +49,22 @@ def test_multi_source_cells_use_all_other_languages():
     assert {c.encoder for c in multi} == {"xlm-roberta-base"}
 
 
+def test_geometry_covers_the_papers_models_and_not_the_ablation():
+    cells = plan.cells(PARAMS)
+    measured = plan.geometry_cells(PARAMS, cells)
+    assert {c.method for c in measured} == {"none", "cosine"}  # no euclidean, no coral
+    assert len([c for c in measured if c.multi_source]) == 4 * 3
+    assert len(measured) == 162  # every model of Tables 1-4
+    assert plan.geometry_cells(PARAMS, [c for c in cells if c.task == "mldoc"]) == [
+        c for c in measured if c.task == "mldoc"
+    ]
+    # multi-source with an ablation method: its multi-source models, not its single-source
+    config = copy.deepcopy(PARAMS)
+    config["tasks"]["ote"]["multi_source"]["methods"] = ["euclidean"]
+    measured = plan.geometry_cells(config, plan.cells(config))
+    assert {c.multi_source for c in measured if c.method == "euclidean"} == {True}
+
+
 def test_multi_source_seeds_can_be_a_subset():
     config = copy.deepcopy(PARAMS)
     config["tasks"]["ote"]["multi_source"]["seeds"] = [1]

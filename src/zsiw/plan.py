@@ -349,6 +349,13 @@ def is_published(root: str | Path, cell: Cell) -> bool:
     return (published_dir(root, cell) / "provenance.json").is_file()
 
 
+def geometry_cells(config: dict, among: Sequence[Cell]) -> list[Cell]:
+    """The trained models of ``among`` whose geometry `zsiw geometry` summarises: the paper's
+    (plain, the first IW method, every multi-source model), not the ablation's."""
+    iw = [m for m in config["methods"] if m != PLAIN][:1]
+    return [c for c in among if c.multi_source or c.method in (PLAIN, *iw)]
+
+
 def report_cells(config: dict, among: Sequence[Cell] | None = None) -> list[Cell]:
     """The cells the report is built from: every cell of the grid (or of ``among``), or with
     ``published`` set those the published tree holds (a grid still being trained is reported

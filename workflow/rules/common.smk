@@ -227,9 +227,8 @@ def eval_features(wc):
 
 
 def geometry_cells():
-    """Trained plain and IW cells (multi-source too) whose encoders `zsiw geometry` measures."""
-    iw = [m for m in config["methods"] if m != plan.PLAIN][:1]
-    return [c for c in REPORT_CELLS if c.multi_source or c.method in (plan.PLAIN, *iw)]
+    """The report's cells whose encoders `zsiw geometry` measures."""
+    return plan.geometry_cells(config, REPORT_CELLS)
 
 
 def geometry_features():
