@@ -53,13 +53,16 @@ def _encoded_pairs(
     vectors: (source rows, their vectors, target rows, their vectors). The first k of n pairs
     are the k pairs drawn with the same seed: one encoding serves both measures."""
     pad = encoder.config.pad_token_id or 0
-    return [
+    pairs = [
         (src, first_token_by_layer(encoder, src, pad), tgt, first_token_by_layer(encoder, tgt, pad))
         for src, tgt in zip(
             _batches(source_rows, batch_size, batches, seed),
             _batches(target_rows, batch_size, batches, seed + 1),
         )
     ]
+    if not pairs:
+        raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
+    return pairs
 
 
 @torch.no_grad()
@@ -86,8 +89,6 @@ def layer_geometry(
 ) -> list[dict[str, float]]:
     """Per layer, means over ``batches`` source/target batch pairs (see the module doc)."""
     pairs = _encoded_pairs(encoder, source_rows, target_rows, batch_size, batches, seed)
-    if not pairs:
-        raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
     return _layer_means(pairs)
 
 
@@ -175,8 +176,6 @@ def class_mix(
     as `layer_geometry` draws them, each row counted under its `row_class`. The target rows
     need their labels too: this reads target labels, for analysis only."""
     pairs = _encoded_pairs(encoder, source_rows, target_rows, batch_size, batches, seed)
-    if not pairs:
-        raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
     return _class_mix_of_pairs(pairs)
 
 
@@ -248,8 +247,6 @@ def trained_cell_geometry(
         pairs = _encoded_pairs(
             model.encoder, source, pool, batch_size, max(batches, class_mix_batches), seed
         )
-        if not pairs:
-            raise ValueError(f"fewer than {batch_size} source or target rows: no batch to measure")
         keys = {
             "encoder": encoder_name,
             "task": task,

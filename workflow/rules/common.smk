@@ -234,9 +234,10 @@ def geometry_cells():
 def geometry_features():
     """Encoders and the features of every language the measured cells were trained on or
     tested in."""
+    cells = geometry_cells()
     langs = {
         (c.encoder, c.task, lang)
-        for c in geometry_cells()
+        for c in cells
         for lang in (*c.sources, *plan.targets(config, c.task))
     }
     langs |= {
@@ -245,7 +246,7 @@ def geometry_features():
         for t in plan.tasks(config)
         for lang in [config["source_lang"], *plan.targets(config, t)]
     }
-    encoders = dict.fromkeys([*config["encoders"], *(c.encoder for c in geometry_cells())])
+    encoders = dict.fromkeys([*config["encoders"], *(c.encoder for c in cells)])
     out = [manifest(model_dir(plan.encoder_slug(e))) for e in encoders]
     for encoder, task, lang in sorted(langs):
         out.append(manifest(features(plan.encoder_slug(encoder), task, lang)))
