@@ -245,3 +245,72 @@ def test_one_encoding_gives_the_same_layers_and_class_mix_as_measuring_each_alon
     assert mixes == [
         {**keys, **class_mix(encoder, both, data["tr"], batch_size=4, batches=4, seed=5)}
     ]
+    # a variant's class mix is measured with its own weights, from its train.json settings
+    cell = {"encoder": "e", "task": "cls-books", "sources": "en", "target": "tr"}
+    cell |= {"method": "cosine_softmax", "seed": 1}
+    settings = {"softmax_temperature": 0.01}
+    (tmp_path / "train.json").write_text(json.dumps({"cell": cell, "settings": settings}))
+    _, mixes = trained_cell_geometry(
+        config, tmp_path, batch_size=4, batches=0, class_mix_batches=4, seed=5
+    )
+    own = class_mix(
+        encoder,
+        data["en"],
+        data["tr"],
+        batch_size=4,
+        batches=4,
+        seed=5,
+        method="cosine_softmax",
+        settings=settings,
+    )
+    cosine = class_mix(encoder, data["en"], data["tr"], batch_size=4, batches=4, seed=5)
+    assert mixes[0]["excess_max"] == own["excess_max"] != cosine["excess_max"]
+
+
+def test_each_model_is_measured_with_its_own_weights():
+    """`own_weights` makes each pair's weights as training does for the cell's method, from
+    the settings in its train.json. Orthogonal class directions as in the hand example
+    above: row sums of (cos + 1) / 2 are 3.5 for the two class-1 sources and 2.5 for the
+    two class-0 sources of batch A."""
+    import math
+
+    from zsiw.geometry import EncodedBatch, class_mix_from_vectors, own_weights
+
+    e1, e0 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
+
+    def batch(vectors, mean=None):
+        h = torch.stack(vectors)
+        return EncodedBatch([{"labels": 0}] * len(vectors), [h, h], h if mean is None else mean)
+
+    src = batch([e1, e1, e0, e0])
+    pair_a = (src, batch([e1, e1, e1, e0]))
+    pair_b = (src, batch([e1, e0, e0, e0]))
+    # plain: the paper's cosine weights; the paper's cosine: the same
+    expected = torch.tensor([3.5, 3.5, 2.5, 2.5]) / 12
+    for method in ("none", "cosine"):
+        assert torch.allclose(own_weights([pair_a], method, {})[0], expected)
+    # cosine_softmax: softmax of the row sums at softmax_temperature (0.5: exp(7), exp(5))
+    soft = own_weights([pair_a], "cosine_softmax", {"softmax_temperature": 0.5})[0]
+    z = 2 * math.exp(7) + 2 * math.exp(5)
+    assert soft.tolist() == pytest.approx([math.exp(7) / z] * 2 + [math.exp(5) / z] * 2)
+    # cosine_pool: against a running mean of the target batches, fed in order
+    pool = own_weights([pair_a, pair_b], "cosine_pool", {"pool_momentum": 0.9})
+    mean_b = 0.9 * torch.tensor([0.75, 0.25]) + 0.1 * torch.tensor([0.25, 0.75])
+    cos_b = torch.nn.functional.cosine_similarity(src.layers[-1], mean_b[None], dim=-1)
+    assert torch.allclose(pool[1], (cos_b + 1) / (cos_b + 1).sum())
+    # cosine_mean: the mean vectors, not the first token (here: all sources alike -> uniform)
+    flat = (batch([e1, e1, e0, e0], mean=torch.stack([e1] * 4)), pair_a[1])
+    assert torch.allclose(own_weights([flat], "cosine_mean", {})[0], torch.full((4,), 0.25))
+    # the class mix then reads those weights: a sharper weighting, a larger excess
+    vectors = [(s.layers[-1], [1, 1, 0, 0], t.layers[-1], [1, 1, 1, 0]) for s, t in [pair_a]]
+    assert class_mix_from_vectors(vectors, [soft])["excess_max"] == pytest.approx(
+        4 * math.exp(7) / z - 1
+    )
+    assert class_mix_from_vectors(vectors)["excess_max"] == pytest.approx(4 * 3.5 / 12 - 1)
+
+
+def test_fewer_rows_than_one_batch_is_an_error_that_says_so(tiny_encoder):
+    """3 source rows cannot fill one batch of 4: no pair to measure, said, not a NaN table."""
+    encoder = load_encoder(tiny_encoder)
+    with pytest.raises(ValueError, match="fewer than 4 source or target rows"):
+        layer_geometry(encoder, rows([[0, 1000, 2]] * 3), rows([[0, 2000, 2]] * 8), batch_size=4)

@@ -163,3 +163,44 @@ def test_findings_conclude_per_task_and_never_pool_f1_with_accuracy():
     assert "plain model 0.0200 on average" in text and "plain model 0.0100 on average" in text
     assert "0.0150" not in text  # the two tasks' seed spreads are not averaged together
     assert "* ote, `cosine`: mean Δ -0.0040 over 1 task×target" in text
+
+
+def test_findings_say_what_each_models_weights_follow_from_the_cells_geometry(tmp_path):
+    """Given the cells' geometry files, the findings gain a table of the class-mix r per
+    task x target x model (mean over the seeds where it is defined, with its range; plain
+    named so) and the conclusion says it per method; without them, neither appears."""
+    root = tmp_path / "runs"
+    metrics = [
+        make_cell(root, "none", "all", 1, GOLD),
+        make_cell(root, "none", "all", 2, GOLD),
+        make_cell(root, "cosine", "de", 1, GOLD),
+        make_cell(root, "cosine", "de", 2, GOLD),
+    ]
+    base = {"encoder": "enc", "task": "cls-books", "target": "de", "batches": 20.0}
+    base |= {"cos_same_label": 0.5, "cos_other_label": 0.1, "share_min": 0.2, "share_max": 0.8}
+
+    def geometry(name, model, seed, r, low, high):
+        mix = {**base, "model": model, "seed": seed, "class_mix_r": r}
+        mix |= {"excess_min": low, "excess_max": high}
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"layers": [], "class_mix": [mix]}))
+        return path
+
+    files = [
+        geometry("p1", "none", 1, 0.1, -0.01, 0.01),
+        geometry("p2", "none", 2, float("nan"), -0.02, 0.0),
+        geometry("c1", "cosine", 1, 0.6, -0.05, 0.04),
+        geometry("c2", "cosine", 2, 0.8, -0.03, 0.07),
+    ]
+    write_study(metrics, root, tmp_path / "t.tex", tmp_path / "f.md", n_resamples=50)
+    assert "What the weights follow" not in (tmp_path / "f.md").read_text()
+    write_study(
+        metrics, root, tmp_path / "t.tex", tmp_path / "f.md", n_resamples=50, geometry=files
+    )
+    text = (tmp_path / "f.md").read_text()
+    assert "| cls-books | de | cosine | 2 | +0.70 [+0.60, +0.80] | -0.0500 to +0.0700 |" in text
+    assert "| cls-books | de | plain | 2 | +0.10 [+0.10, +0.10] | -0.0200 to +0.0100 |" in text
+    assert (
+        "its share of the target batch with r +0.70 on average (per target +0.70 to +0.70), "
+        "moving n·w − 1 from -0.0500 to +0.0700." in text
+    )

@@ -289,8 +289,9 @@ def test_study_iw_trains_the_paired_grid_and_writes_table_and_findings(workdir, 
         )
     )
     log = run(study, "snakemake", "study_iw", "--cores", "2", "--configfile", "study.yaml")
-    # seed 1's plain and cosine cells come from the default grid; the rest are new
-    assert planned(log) == {"train": 4, "study_iw": 1}
+    # seed 1's plain and cosine cells come from the default grid; the rest are new; every
+    # cell's geometry is measured from its model (what its weights follow)
+    assert planned(log) == {"train": 4, "cell_geometry": 6, "study_iw": 1}
     findings = (study / "results/report/findings.md").read_text()
     assert not (study / "docs").exists()  # a generated page never lands in docs/
     assert "What was trained (seeds [1, 2]" in findings
@@ -299,6 +300,10 @@ def test_study_iw_trains_the_paired_grid_and_writes_table_and_findings(workdir, 
         row = re.search(rf"^\| ote \| es \| {method} \| 2 \| .*\|$", findings, re.M)
         assert row, method
         assert row.group(0).count("[") == 2  # the bootstrap and the per-seed t-interval
+    for model in ("plain", "cosine", "cosine_softmax"):  # what each model's weights follow
+        assert re.search(
+            rf"^\| ote \| es \| {model} \| 2 \| ", findings.split("weights follow")[-1], re.M
+        )
     table = (study / "results/tables/study_iw.tex").read_text()
     assert table.count(r"\\") >= 3 and r"cosine\_softmax" in table
     if shutil.which("pdflatex"):

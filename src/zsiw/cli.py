@@ -229,6 +229,7 @@ def cmd_study(args: argparse.Namespace) -> None:
         args.findings,
         n_resamples=args.resamples,
         seed=args.seed,
+        geometry=args.geometry,
     )
     logging.info("study: %d comparisons", len(rows))
 
@@ -300,6 +301,21 @@ def cmd_geometry(args: argparse.Namespace) -> None:
         logging.info("wrote %s", path)
 
 
+def cmd_cell_geometry(args: argparse.Namespace) -> None:
+    """One trained cell's geometry file, as `zsiw publish` stores it beside the cell."""
+    from zsiw.publish import cell_geometry, write_json
+
+    size = args.batch_size or int(args.config["train"]["target_batch_size"])
+    write_json(Path(args.out), cell_geometry(args.config, Path(args.run), batch_size=size))
+
+
+def cmd_pretrained_geometry(args: argparse.Namespace) -> None:
+    """The pretrained encoders' geometry file of one task, as a published tree stores it."""
+    from zsiw.publish import pretrained_geometry_record, write_json
+
+    write_json(Path(args.out), pretrained_geometry_record(args.config, args.task))
+
+
 def cmd_class_mix(args: argparse.Namespace) -> None:
     """Whether a trained model's cosine weights follow the target batch's class mix."""
     from zsiw.config import load_config
@@ -367,6 +383,8 @@ def cmd_publish(args: argparse.Namespace) -> None:
     cells = sorted(set(plan.cells(config)) | set(plan.study_cells(config)))
     if args.refresh_geometry:
         for cell in cells:
+            if args.methods and cell.method not in args.methods:
+                continue
             if plan.is_published(root, cell) and is_finished(cell.run_dir):
                 moved = refresh_geometry(config, cell, root, workdir=Path("."))
                 print(plan.published_dir(root, cell), flush=True)
@@ -525,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("study", help="the IW study table and findings")
     p.add_argument("--metrics", nargs="+", required=True)
+    p.add_argument(
+        "--geometry", nargs="*", default=[], help="the cells' geometry.json: what weights follow"
+    )
     p.add_argument("--runs-root", default="results/runs")
     p.add_argument("--table", default="results/tables/study_iw.tex")
     p.add_argument("--findings", default="results/report/findings.md")
@@ -555,6 +576,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--records", nargs="*", default=[], help="published geometry JSON files (no model needed)"
     )
     p.set_defaults(func=cmd_geometry)
+
+    p = sub.add_parser("cell-geometry", help="one trained cell's geometry.json, from its model")
+    p.add_argument("--config", type=_json, required=True, help="the merged params as JSON")
+    p.add_argument("--run", required=True, help="the cell's run directory (with its model)")
+    p.add_argument("--batch-size", type=int, default=None, help="default: target_batch_size")
+    p.add_argument("--out", required=True, help="the geometry JSON file to write")
+    p.set_defaults(func=cmd_cell_geometry)
+
+    p = sub.add_parser("pretrained-geometry", help="the pretrained encoders' geometry of a task")
+    p.add_argument("--config", type=_json, required=True, help="the merged params as JSON")
+    p.add_argument("--task", required=True, help="ote, mldoc or cls-<domain>")
+    p.add_argument("--out", required=True, help="the geometry JSON file to write")
+    p.set_defaults(func=cmd_pretrained_geometry)
 
     p = sub.add_parser(
         "class-mix", help="do a trained model's IW weights follow the target class mix?"
@@ -615,6 +649,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--refresh-geometry",
         action="store_true",
         help="only measure the geometry of already published cells again, from their models",
+    )
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        default=[],
+        help="with --refresh-geometry: only the cells of these methods (none, cosine, ...)",
     )
     p.set_defaults(func=cmd_publish)
 

@@ -13,15 +13,17 @@ transformer layer) what the paper's IW would do with that layer's first-token ve
   sentences are nearly parallel, no pair can score much above another.
 
 Nothing here trains. Only `class_mix` reads target labels, to measure what the weights of a
-trained classifier follow (never to train or select anything).
+trained classifier follow (never to train or select anything); it measures each model's own
+weights (`weighting.batch_weights` with the method and settings it was trained with).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -29,10 +31,30 @@ import torch
 from zsiw import markdown, weighting
 from zsiw.atomic import atomic_path, write_text
 from zsiw.batching import collate
+from zsiw.plan import PLAIN
+from zsiw.settings import TrainSettings
 from zsiw.tasks import TAG_NAMES
 
-# a source/target batch pair with every layer's first-token vectors (`_encoded_pairs`)
-EncodedPair = tuple[list[dict], list[torch.Tensor], list[dict], list[torch.Tensor]]
+
+class EncodedBatch(NamedTuple):
+    """A batch of rows and the vectors the weights can be computed from: every layer's
+    first-token vectors (embeddings first) and the last layer's masked mean over tokens."""
+
+    rows: list[dict]
+    layers: list[torch.Tensor]
+    mean: torch.Tensor
+
+    def vectors(self, representation: str) -> torch.Tensor:
+        """The last layer's vectors as `weighting.represent` makes them in training."""
+        if representation == "first_token":
+            return self.layers[-1]
+        if representation == "mean":
+            return self.mean
+        raise ValueError(f"unknown representation {representation!r}")
+
+
+# a source batch and a target batch, drawn as training draws them (`_encoded_pairs`)
+EncodedPair = tuple[EncodedBatch, EncodedBatch]
 
 
 def _batches(rows: Sequence[dict], size: int, count: int, seed: int) -> list[list[dict]]:
@@ -49,12 +71,11 @@ def _encoded_pairs(
     batches: int,
     seed: int,
 ) -> list[EncodedPair]:
-    """Source/target batch pairs drawn as training draws them, with every layer's first-token
-    vectors: (source rows, their vectors, target rows, their vectors). The first k of n pairs
-    are the k pairs drawn with the same seed: one encoding serves both measures."""
+    """Source/target batch pairs drawn as training draws them, encoded. The first k of n
+    pairs are the k pairs drawn with the same seed: one encoding serves both measures."""
     pad = encoder.config.pad_token_id or 0
     pairs = [
-        (src, first_token_by_layer(encoder, src, pad), tgt, first_token_by_layer(encoder, tgt, pad))
+        (encode_batch(encoder, src, pad), encode_batch(encoder, tgt, pad))
         for src, tgt in zip(
             _batches(source_rows, batch_size, batches, seed),
             _batches(target_rows, batch_size, batches, seed + 1),
@@ -66,8 +87,9 @@ def _encoded_pairs(
 
 
 @torch.no_grad()
-def first_token_by_layer(encoder: Any, rows: Sequence[dict], pad_id: int) -> list[torch.Tensor]:
-    """First-token vectors of every layer's output (embeddings first), dropout off."""
+def encode_batch(encoder: Any, rows: Sequence[dict], pad_id: int) -> EncodedBatch:
+    """One forward pass, dropout off (as the IW target pass runs): every layer's first-token
+    vectors and the last layer's mean vectors."""
     encoder.eval()
     batch = collate(rows, pad_id, with_labels=False)
     hidden = encoder(
@@ -75,7 +97,13 @@ def first_token_by_layer(encoder: Any, rows: Sequence[dict], pad_id: int) -> lis
         attention_mask=batch["attention_mask"],
         output_hidden_states=True,
     ).hidden_states
-    return [h[:, 0].float() for h in hidden]
+    mean = weighting.represent(hidden[-1].float(), batch["attention_mask"], "mean")
+    return EncodedBatch(list(rows), [h[:, 0].float() for h in hidden], mean)
+
+
+def first_token_by_layer(encoder: Any, rows: Sequence[dict], pad_id: int) -> list[torch.Tensor]:
+    """First-token vectors of every layer's output (embeddings first), dropout off."""
+    return encode_batch(encoder, rows, pad_id).layers
 
 
 def layer_geometry(
@@ -94,8 +122,8 @@ def layer_geometry(
 
 def _layer_means(pairs: Sequence[EncodedPair]) -> list[dict[str, float]]:
     per_layer: dict[int, list[dict[str, float]]] = {}
-    for _, h_src, _, h_tgt in pairs:
-        for layer, (hs, ht) in enumerate(zip(h_src, h_tgt)):
+    for src, tgt in pairs:
+        for layer, (hs, ht) in enumerate(zip(src.layers, tgt.layers)):
             scores = weighting.pairwise_scores(hs, ht, "cosine")
             disp = weighting.dispersion(weighting.normalise(scores.sum(dim=1)))
             within = weighting.pairwise_scores(hs, hs, "cosine")
@@ -117,24 +145,28 @@ def _layer_means(pairs: Sequence[EncodedPair]) -> list[dict[str, float]]:
 
 def class_mix_from_vectors(
     pairs: Sequence[tuple[torch.Tensor, Sequence[int], torch.Tensor, Sequence[int]]],
+    weights: Sequence[torch.Tensor] | None = None,
 ) -> dict[str, float]:
-    """Do the cosine weights follow the target batch's class mix?
+    """Do the weights follow the target batch's class mix?
 
     ``pairs`` holds, per batch pair, source vectors, source labels, target vectors, target
-    labels. Returns the mean cosine of same-label and of other-label source-target pairs
-    (pooled over all pairs) and the Pearson r, over every (batch, class) with sources of that
-    class, between the class's share of the target batch and the mean ``n * w_i - 1`` of the
-    batch's sources of that class (NaN when either side does not vary). r near 1: a source
+    labels; ``weights`` the source weights of each pair (summing to 1), by default the
+    paper's cosine weights of those vectors. Returns the mean cosine of same-label and of
+    other-label source-target pairs (pooled over all pairs) and the Pearson r, over every
+    (batch, class) with sources of that class, between the class's share of the target batch
+    and the mean ``n * w_i - 1`` of the batch's sources of that class (NaN when either side
+    does not vary). r near 1: a source
     instance is up-weighted as far as its class is frequent in the target batch."""
     same, other, shares, excess = [], [], [], []
-    for h_s, y_s, h_t, y_t in pairs:
+    for k, (h_s, y_s, h_t, y_t) in enumerate(pairs):
         ys, yt = torch.as_tensor(list(y_s)), torch.as_tensor(list(y_t))
         scores = weighting.pairwise_scores(h_s, h_t, "cosine")
         cos = 2 * scores - 1
         match = ys[:, None] == yt[None, :]
         same.append(cos[match])
         other.append(cos[~match])
-        n_w = len(ys) * weighting.normalise(scores.sum(dim=1))
+        w = weighting.normalise(scores.sum(dim=1)) if weights is None else weights[k]
+        n_w = len(ys) * w
         for label in ys.unique().tolist():
             shares.append(float((yt == label).float().mean()))
             excess.append(float(n_w[ys == label].mean()) - 1.0)
@@ -171,20 +203,56 @@ def class_mix(
     batch_size: int = 32,
     batches: int = 20,
     seed: int = 0,
+    method: str = "cosine",
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, float]:
     """`class_mix_from_vectors` on the last layer's first-token vectors of batch pairs drawn
-    as `layer_geometry` draws them, each row counted under its `row_class`. The target rows
-    need their labels too: this reads target labels, for analysis only."""
+    as `layer_geometry` draws them, each row counted under its `row_class`, with the weights
+    of ``method`` (`own_weights`). The target rows need their labels too: this reads target
+    labels, for analysis only."""
     pairs = _encoded_pairs(encoder, source_rows, target_rows, batch_size, batches, seed)
-    return _class_mix_of_pairs(pairs)
+    return _class_mix_of_pairs(pairs, method, settings or {})
 
 
-def _class_mix_of_pairs(pairs: Sequence[EncodedPair]) -> dict[str, float]:
+def own_weights(
+    pairs: Sequence[EncodedPair], method: str, settings: dict[str, Any]
+) -> list[torch.Tensor]:
+    """Each pair's source weights as a model trained with ``method`` and ``settings`` (a
+    cell's ``train.json`` settings) made them: its score, representation, temperature or
+    softmax, and for a pooled method a target pool fed with the pairs in order. A plain
+    model (``none``) has no weights of its own: it gets the paper's cosine weights, what IW
+    would have made of its vectors."""
+    spec = weighting.method_of("cosine" if method == PLAIN else method)
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainSettings)}
+    setting = {
+        key: settings.get(key, defaults[key])
+        for key in ("representation", "temperature", "softmax_temperature", "pool_momentum")
+    }
+    kind = spec.representation or setting["representation"]
+    pool = weighting.TargetPool(setting["pool_momentum"]) if spec.pooled else None
+    return [
+        weighting.batch_weights(
+            spec,
+            src.vectors(kind),
+            tgt.vectors(kind),
+            pool=pool,
+            temperature=setting["temperature"],
+            softmax_temperature=setting["softmax_temperature"],
+        )[1]
+        for src, tgt in pairs
+    ]
+
+
+def _class_mix_of_pairs(
+    pairs: Sequence[EncodedPair], method: str, settings: dict[str, Any]
+) -> dict[str, float]:
     return class_mix_from_vectors(
         [
-            (h_s[-1], [row_class(r) for r in src], h_t[-1], [row_class(r) for r in tgt])
-            for src, h_s, tgt, h_t in pairs
-        ]
+            (src.layers[-1], [row_class(r) for r in src.rows])
+            + (tgt.layers[-1], [row_class(r) for r in tgt.rows])
+            for src, tgt in pairs
+        ],
+        own_weights(pairs, method, settings),
     )
 
 
@@ -232,7 +300,8 @@ def trained_cell_geometry(
     from zsiw import plan
     from zsiw.models import load_task_model
 
-    info = json.loads((Path(run_dir) / "train.json").read_text())["cell"]
+    summary = json.loads((Path(run_dir) / "train.json").read_text())
+    info = summary["cell"]
     model, _ = load_task_model(Path(run_dir))
     task, encoder_name = info["task"], info["encoder"]
     source = [
@@ -257,7 +326,10 @@ def trained_cell_geometry(
         if batches:
             layers += [{**keys, **row} for row in _layer_means(pairs[:batches])]
         if class_mix_batches:
-            mixes.append({**keys, **_class_mix_of_pairs(pairs[:class_mix_batches])})
+            mix = _class_mix_of_pairs(
+                pairs[:class_mix_batches], info["method"], summary.get("settings", {})
+            )
+            mixes.append({**keys, **mix})
     return layers, mixes
 
 
@@ -360,8 +432,8 @@ def _excess_range(low: float, high: float) -> str:
 
 
 def class_mix_markdown(records: Sequence[dict[str, Any]]) -> str:
-    """Per task x target x trained model, over its seeds: do the cosine weights follow the
-    target batch's class mix (`class_mix`)? The cosines are means over seeds; n·w − 1 is the
+    """Per task x target x trained model, over its seeds: do its weights follow the target
+    batch's class mix (`class_mix`)? The cosines are means over seeds; n·w − 1 is the
     range of a source class's mean excess weight over every batch and seed; r is listed per
     seed (``n/a`` where the shares or the weights did not vary)."""
     import pandas as pd
@@ -387,8 +459,9 @@ def class_mix_markdown(records: Sequence[dict[str, Any]]) -> str:
             ]
         )
     lines = [
-        "Do the trained models' cosine weights follow the target batch's class mix? "
-        "(Pairs: source-target batch pairs measured per model; an OTE sentence "
+        "Do the trained models' weights follow the target batch's class mix? "
+        "(Each model's own weights, as its method makes them; a plain model's: the "
+        "paper's cosine. Pairs: source-target batch pairs measured per model; an OTE sentence "
         "counts by whether an opinion target begins in it. cos: mean first-token cosine of "
         "source-target pairs of the same and of the other class; n·w − 1: how far a source "
         "class's mean weight moves from uniform; r, one per seed: its Pearson correlation "

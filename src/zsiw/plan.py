@@ -248,6 +248,11 @@ def train_log_path(cell: Cell) -> Path:
     return Path("logs", "train", *rel.parts[:-1], f"{rel.parts[-1]}.log")
 
 
+def geometry_log_path(cell: Cell) -> Path:
+    """The job log of a cell's geometry job (training route), laid out like `train_log_path`."""
+    return Path("logs", "geometry", *train_log_path(cell).parts[2:])
+
+
 def metrics_path(cell: Cell) -> Path:
     """Test metrics of one cell on every language it is tested on."""
     return cell.run_dir / "metrics.json"
@@ -329,6 +334,12 @@ def published_dir(root: str | Path, cell: Cell) -> Path:
     """Where a cell's files live in a published tree (``zsiw publish``): the layout of
     ``results/runs`` under ``root``."""
     return Path(root) / cell.run_dir.relative_to(RESULTS_DIR)
+
+
+def pretrained_geometry_path(root: str | Path, task: str) -> Path:
+    """The pretrained encoders' geometry of one task under ``root``: a published tree, or
+    `GEOMETRY_DIR` where the training route measures it."""
+    return Path(root) / "pretrained" / f"{task}.geometry.json"
 
 
 def cell_dir(config: dict, cell: Cell) -> Path:

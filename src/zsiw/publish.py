@@ -163,10 +163,10 @@ def publish_cell(
     if job_log.is_file():
         shutil.copy2(job_log, tmp / JOB_LOG)
     if geometry:
-        _write_json(tmp / GEOMETRY, _measured_geometry(config, run_dir))
+        write_json(tmp / GEOMETRY, _measured_geometry(config, run_dir))
     record = provenance(config_path, workdir)
     keep_config(root, Path(workdir, config_path), record["config_sha256"])
-    _write_json(tmp / PROVENANCE, record)
+    write_json(tmp / PROVENANCE, record)
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
     return dest
@@ -187,7 +187,7 @@ def refresh_geometry(config: dict, cell: plan.Cell, root: Path, *, workdir: Path
     if not is_finished(run_dir):
         raise FileNotFoundError(f"{run_dir}: no finished model to measure")
     fresh = _measured_geometry(config, run_dir)
-    _write_json(path, fresh)
+    write_json(path, fresh)
     return bool(before) and before != fresh["layers"]  # none before: measured for the first time
 
 
@@ -215,24 +215,27 @@ def unpublished(root: Path, workdir: Path, cells: Sequence[plan.Cell]) -> list:
     ]
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
+    """JSON as every published file is written: sorted keys, one space indent, atomic."""
     write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
-def pretrained_geometry_path(root: Path, task: str) -> Path:
-    """The pretrained encoders' geometry of one task in a published tree."""
-    return Path(root) / "pretrained" / f"{task}.geometry.json"
+def pretrained_geometry_record(config: dict, task: str, *, batches: int = 10) -> dict[str, Any]:
+    """The pretrained encoders' geometry on every target of ``task``, as one JSON record:
+    what the published tree and the training route's `pretrained_geometry` rule store."""
+    from zsiw.geometry import pretrained_geometry
+
+    size = int(config["train"]["target_batch_size"])
+    records = pretrained_geometry(config, batch_size=size, batches=batches, seed=0, tasks=[task])
+    return {"batch_size": size, "batches": batches, "seed": 0, "layers": records}
 
 
 def publish_pretrained_geometry(config: dict, root: Path, *, batches: int = 10) -> list[Path]:
     """The pretrained encoders' geometry on every target of each task whose tokenised data
     exist now (and is not published yet): the same measurement as `zsiw geometry`."""
-    from zsiw.geometry import pretrained_geometry
-
-    size = int(config["train"]["target_batch_size"])
     written = []
     for task in plan.tasks(config):
-        out = pretrained_geometry_path(root, task)
+        out = plan.pretrained_geometry_path(root, task)
         langs = [config["source_lang"], *plan.targets(config, task)]
         if out.is_file() or not all(
             plan.manifest_of(plan.features_dir(config, e, task, lang)).is_file()
@@ -240,10 +243,7 @@ def publish_pretrained_geometry(config: dict, root: Path, *, batches: int = 10) 
             for lang in langs
         ):
             continue
-        records = pretrained_geometry(
-            config, batch_size=size, batches=batches, seed=0, tasks=[task]
-        )
-        _write_json(out, {"batch_size": size, "batches": batches, "seed": 0, "layers": records})
+        write_json(out, pretrained_geometry_record(config, task, batches=batches))
         written.append(out)
     return written
 

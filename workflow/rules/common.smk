@@ -163,7 +163,8 @@ def study_metrics():
 
 
 def study_inputs(wildcards):
-    """`study_iw`'s input. Asked for by name on a published tree that lacks some of the
+    """`study_iw`'s input: each cell's metrics and geometry (what its weights follow). Asked
+    for by name on a published tree that lacks some of the
     study's cells, it says how many are there and which is missing, instead of running the
     study on none of them (the rebuild of the whole tree leaves the study out until then)."""
     missing = unpublished_study_cells()
@@ -174,7 +175,10 @@ def study_inputs(wildcards):
             f"findings are built once all of them are published (first missing: "
             f"{missing[0].label}). Train them with the same configfile without `published`."
         )
-    return study_metrics()
+    return {
+        "metrics": study_metrics(),
+        "geometry": [cell_file(cell, "geometry.json") for cell in plan.study_cells(config)],
+    }
 
 
 def tables_config():
@@ -231,26 +235,37 @@ def geometry_cells():
     return plan.geometry_cells(config, REPORT_CELLS)
 
 
-def geometry_features():
-    """Encoders and the features of every language the measured cells were trained on or
-    tested in."""
+def geometry_records():
+    """The pretrained encoders' geometry of each measured task, then each measured cell's."""
     cells = geometry_cells()
-    langs = {
-        (c.encoder, c.task, lang)
-        for c in cells
-        for lang in (*c.sources, *plan.targets(config, c.task))
-    }
-    langs |= {
-        (e, t, lang)
-        for e in config["encoders"]
-        for t in plan.tasks(config)
-        for lang in [config["source_lang"], *plan.targets(config, t)]
-    }
-    encoders = dict.fromkeys([*config["encoders"], *(c.encoder for c in cells)])
-    out = [manifest(model_dir(plan.encoder_slug(e))) for e in encoders]
-    for encoder, task, lang in sorted(langs):
-        out.append(manifest(features(plan.encoder_slug(encoder), task, lang)))
-    return out
+    root = PUBLISHED or plan.GEOMETRY_DIR
+    tasks = sorted({c.task for c in cells})
+    return [str(plan.pretrained_geometry_path(root, t)) for t in tasks] + [
+        cell_file(c, "geometry.json") for c in cells
+    ]
+
+
+def cell_geometry_inputs(wc):
+    """A trained cell's encoder copy (its model is built on it) and the features of its
+    source languages and of every target it is measured on."""
+    cell = plan.cell_from_wildcards(**wc)
+    targets = plan.targets(config, cell.task) if cell.target == plan.ALL_TARGETS else []
+    langs = [*cell.sources, *(targets or [cell.target])]
+    dirs = [model_dir(wc.encoder)] + [features(wc.encoder, wc.task, lang) for lang in langs]
+    return [manifest(d) for d in dict.fromkeys(dirs)]
+
+
+def pretrained_geometry_inputs(wc):
+    """Every encoder of the grid and its features of the source and every target language."""
+    dirs = []
+    for encoder in config["encoders"]:
+        slug = plan.encoder_slug(encoder)
+        dirs.append(model_dir(slug))
+        dirs += [
+            features(slug, wc.task, lang)
+            for lang in [config["source_lang"], *plan.targets(config, wc.task)]
+        ]
+    return [manifest(d) for d in dirs]
 
 
 def grid_name():

@@ -99,7 +99,7 @@ rule report:
 
 rule study_iw:
     input:
-        study_inputs,
+        unpack(study_inputs),
     output:
         table=config.get("study", {}).get("table", "results/tables/study_iw.tex"),
         findings=config.get("study", {}).get("findings", "results/report/findings.md"),
@@ -112,59 +112,66 @@ rule study_iw:
         seed=config["report"]["bootstrap_seed"],
         runs_root=lambda wc: str(plan.runs_root(config)),
     shell:
-        "zsiw study --metrics {input} --table {output.table} --findings {output.findings}"
-        " --runs-root {params.runs_root}"
+        "zsiw study --metrics {input.metrics} --geometry {input.geometry}"
+        " --table {output.table} --findings {output.findings} --runs-root {params.runs_root}"
         " --resamples {params.resamples} --seed {params.seed} > {log} 2>&1"
 
 
-if PUBLISHED:
+if not PUBLISHED:
 
-    # A published grid's geometry was measured from each model when it was published.
-    rule geometry:
+    # Each trained model's geometry, measured once from the model beside its metrics (a
+    # published tree holds the same file, measured by `zsiw publish`).
+    rule cell_geometry:
         input:
-            records=[
-                *[
-                    str(Path(PUBLISHED, "pretrained", f"{t}.geometry.json"))
-                    for t in sorted({c.task for c in geometry_cells()})
-                ],
-                *[cell_file(c, "geometry.json") for c in geometry_cells()],
-            ],
+            metrics=run_file("metrics.json"),
+            data=cell_geometry_inputs,
         output:
-            csv=geometry_file("csv"),
-            md=geometry_file("md"),
-            png=geometry_file("png"),
-            pdf=geometry_file("pdf"),
+            run_file("geometry.json"),
         log:
-            "logs/geometry.log",
-        conda:
-            "../envs/zsiw.yaml"
-        params:
-            out=lambda wc, output: str(Path(output.csv).parent),
-        shell:
-            "zsiw geometry --records {input.records} --out {params.out} > {log} 2>&1"
-
-else:
-
-    rule geometry:
-        input:
-            features=geometry_features(),
-            runs=[str(plan.metrics_path(c)) for c in geometry_cells()],
-        output:
-            csv=geometry_file("csv"),
-            md=geometry_file("md"),
-            png=geometry_file("png"),
-            pdf=geometry_file("pdf"),
-        log:
-            "logs/geometry.log",
+            str(plan.geometry_log_path(CELL)),
         conda:
             "../envs/zsiw.yaml"
         params:
             config=lambda wc: json.dumps(config),
-            runs=" ".join(str(c.run_dir) for c in geometry_cells()),
-            out=lambda wc, output: str(Path(output.csv).parent),
+            run=lambda wc, output: str(Path(output[0]).parent),
         shell:
-            "zsiw geometry --config {params.config:q} --runs {params.runs}"
-            " --out {params.out} > {log} 2>&1"
+            "zsiw cell-geometry --config {params.config:q} --run {params.run}"
+            " --out {output} > {log} 2>&1"
+
+    rule pretrained_geometry:
+        input:
+            pretrained_geometry_inputs,
+        output:
+            str(plan.pretrained_geometry_path(plan.GEOMETRY_DIR, "{task}")),
+        log:
+            "logs/geometry/pretrained/{task}.log",
+        conda:
+            "../envs/zsiw.yaml"
+        params:
+            config=lambda wc: json.dumps(config),
+        shell:
+            "zsiw pretrained-geometry --config {params.config:q} --task {wildcards.task}"
+            " --out {output} > {log} 2>&1"
+
+
+# The summary reads only the geometry files: the same rule for a published tree and for a
+# grid trained here.
+rule geometry:
+    input:
+        records=geometry_records(),
+    output:
+        csv=geometry_file("csv"),
+        md=geometry_file("md"),
+        png=geometry_file("png"),
+        pdf=geometry_file("pdf"),
+    log:
+        "logs/geometry.log",
+    conda:
+        "../envs/zsiw.yaml"
+    params:
+        out=lambda wc, output: str(Path(output.csv).parent),
+    shell:
+        "zsiw geometry --records {input.records} --out {params.out} > {log} 2>&1"
 
 
 rule compare:

@@ -5,8 +5,10 @@ with the same seeds (paired runs): mean ± std over seeds, the paired difference
 paired-bootstrap interval (test items resampled, seeds pooled; `zsiw.significance`), a 95 %
 t-interval of the per-seed differences, and the weight dispersion. The two intervals answer
 different questions: the bootstrap holds the trained models fixed and measures test-set noise;
-the t-interval measures whether the difference survives retraining with other seeds. Writes
-a LaTeX table and a Markdown findings page whose every claim is a number with its interval.
+the t-interval measures whether the difference survives retraining with other seeds. With the
+cells' geometry files (`zsiw.geometry`), the findings also say what each model's own weights
+follow: the target batch's class mix. Writes a LaTeX table and a Markdown findings page whose
+every claim is a number with its interval.
 """
 
 from __future__ import annotations
@@ -241,7 +243,42 @@ def _cells(n: int) -> str:
     return _count(n, "cell")
 
 
-def conclusion(method: str, part: pd.DataFrame, task: str = "") -> str:
+def class_mix_rows(records: Sequence[dict]) -> pd.DataFrame:
+    """Per task x target x model (a cell's method; ``none`` for plain), over its seeds, from
+    the cells' class-mix records: the Pearson r between a source class's share of the target
+    batch and its mean excess weight n·w − 1 (mean over the seeds where it is defined, and
+    its range), and the range of that excess (how far a class's weight moves from 1/n)."""
+    columns = ["task", "target", "method", "seeds", "r_mean", "r_min", "r_max"]
+    columns += ["excess_min", "excess_max"]
+    frame = pd.DataFrame(records)
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    out = []
+    for (task, target, model), part in frame.groupby(["task", "target", "model"]):
+        r = part["class_mix_r"].dropna()
+        out.append(
+            [task, target, model, part["seed"].nunique()]
+            + ([r.mean(), r.min(), r.max()] if len(r) else [float("nan")] * 3)
+            + [part["excess_min"].min(), part["excess_max"].max()]
+        )
+    return pd.DataFrame(out, columns=columns)
+
+
+def _class_mix_clause(mix: pd.DataFrame) -> str:
+    """What a method's weights follow, over its targets (empty without measurements)."""
+    r = mix["r_mean"].dropna()
+    if mix.empty or r.empty:
+        return ""
+    return (
+        f"; a source class's weight follows its share of the target batch with r "
+        f"{r.mean():+.2f} on average (per target {r.min():+.2f} to {r.max():+.2f}), moving "
+        f"n·w − 1 from {mix['excess_min'].min():+.4f} to {mix['excess_max'].max():+.4f}"
+    )
+
+
+def conclusion(
+    method: str, part: pd.DataFrame, task: str = "", mix: pd.DataFrame | None = None
+) -> str:
     """One plain-language sentence per method (and task: scores of different tasks are
     different metrics, not pooled), built only from the measured rows."""
     gains = int(((part["ci_low"] > 0) & (part["delta"] > 0)).sum())
@@ -273,11 +310,13 @@ def conclusion(method: str, part: pd.DataFrame, task: str = "") -> str:
             f"({_count(seed_gains, 'gain')}, {_count(seed_losses, 'loss', 'losses')})"
         )
     label = f"{task}, `{method}`" if task else f"`{method}`"
-    return f"* **{label}**: {effect}; {weights}."
+    follows = "" if mix is None else _class_mix_clause(mix)
+    return f"* **{label}**: {effect}; {weights}{follows}."
 
 
-def findings(rows: pd.DataFrame, context: str = "") -> str:
-    """A plain-language summary that states only measured numbers with their intervals."""
+def findings(rows: pd.DataFrame, context: str = "", mixes: pd.DataFrame | None = None) -> str:
+    """A plain-language summary that states only measured numbers with their intervals;
+    with ``mixes`` (`class_mix_rows`), also what each model's weights follow."""
     if rows.empty:
         return "# Findings: does the weighting do anything?\n\nNo study results yet.\n"
     sig = rows[(rows["ci_low"] > 0) | (rows["ci_high"] < 0)]
@@ -307,7 +346,16 @@ def findings(rows: pd.DataFrame, context: str = "") -> str:
         f"{_count(int((seed_sig['seed_delta_mean'] < 0).sum()), 'loss', 'losses')}).",
         "",
     ]
-    text += [conclusion(m, part, task=t) for (t, m), part in rows.groupby(["task", "method"])]
+
+    def mix_of(task: str, method: str) -> pd.DataFrame | None:
+        if mixes is None:
+            return None
+        return mixes[(mixes["task"] == task) & (mixes["method"] == method)]
+
+    text += [
+        conclusion(m, part, task=t, mix=mix_of(t, m))
+        for (t, m), part in rows.groupby(["task", "method"])
+    ]
     text += [
         "",
         "## Per task and method",
@@ -345,7 +393,44 @@ def findings(rows: pd.DataFrame, context: str = "") -> str:
             for _, r in rows.iterrows()
         ],
     )
+    if mixes is not None and not mixes.empty:
+        text += ["", *class_mix_section(mixes)]
     return "\n".join(text) + "\n"
+
+
+def class_mix_section(mixes: pd.DataFrame) -> list[str]:
+    """The findings' table of what the weights follow, one row per task x target x model."""
+    text = [
+        "## What the weights follow",
+        "",
+        "Measured on each trained model after training (`zsiw.geometry`, the cell's "
+        "`geometry.json`): source and target batches drawn as in training, each model's own "
+        "weights (its method and settings; plain: the paper's cosine, what IW would make of "
+        "its vectors). A source class (CLS: the label; OTE: whether the sentence has an "
+        "opinion target) is weighted up as far as it is frequent in the target batch when r "
+        "is near 1. r: Pearson correlation of a class's share of the target batch with its "
+        "mean n·w − 1, mean over seeds [range]; n·w − 1: how far a class's mean weight "
+        "moves from 1/n, over every batch and seed. Reading target labels here is analysis "
+        "only: no model is trained or selected with them.",
+        "",
+    ]
+
+    def r_text(row: pd.Series) -> str:
+        if pd.isna(row["r_mean"]):
+            return "n/a"
+        return f"{row['r_mean']:+.2f} [{row['r_min']:+.2f}, {row['r_max']:+.2f}]"
+
+    header = ["task", "target", "model", "seeds", "r (mean [range])", "n·w − 1 of a class"]
+    text += markdown.table(
+        header,
+        [
+            [r["task"], r["target"], "plain" if r["method"] == PLAIN else r["method"]]
+            + [str(r["seeds"]), r_text(r)]
+            + [f"{r['excess_min']:+.4f} to {r['excess_max']:+.4f}"]
+            for _, r in mixes.iterrows()
+        ],
+    )
+    return text
 
 
 def write_study(
@@ -357,11 +442,18 @@ def write_study(
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     context: str = "",
+    geometry: Sequence[str | Path] = (),
 ) -> pd.DataFrame:
+    """The study table and findings; ``geometry``: the cells' geometry files, for what
+    their weights follow (none: that section is left out)."""
+    from zsiw.publish import load_geometry_records
+
     infos = train_infos(metrics)
     check_comparable(infos)
     rows = study_rows(metrics, runs_root, n_resamples=n_resamples, seed=seed)
     context = context or run_context(infos)
-    for path, text in ((table_path, study_table(rows)), (findings_path, findings(rows, context))):
+    mixes = class_mix_rows(load_geometry_records(geometry)[1]) if geometry else None
+    page = findings(rows, context, mixes)
+    for path, text in ((table_path, study_table(rows)), (findings_path, page)):
         write_text(path, text)
     return rows
