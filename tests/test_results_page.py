@@ -104,3 +104,17 @@ def test_the_page_names_what_it_does_not_cover():
     )
     assert page.startswith(GENERATED + "\n# Results of `config/full-cpu.yaml`")
     assert "| ote | es | cosine | 3 | +0.0100 | [-0.0020, +0.0210] |" in page
+
+
+def test_a_config_changed_during_the_grid_shows_each_hash_with_its_cells_and_copy():
+    from zsiw.report.results_page import provenance_markdown
+
+    base = {"config": "config/g.yaml", "commit": "a" * 40, "cpu": "c", "torch": "2"}
+    records = [{**base, "config_sha256": "1" * 64}] * 3 + [{**base, "config_sha256": "2" * 64}]
+    text = provenance_markdown(records, "published/g")
+    assert (
+        "* config: config/g.yaml (sha256 111111111111, kept as "
+        "`published/g/configs/111111111111.yaml`; 3 cells), config/g.yaml (sha256 "
+        "222222222222, kept as `published/g/configs/222222222222.yaml`; 1 cell)" in text
+    )
+    assert "kept as" not in provenance_markdown(records)  # no published tree: no copy

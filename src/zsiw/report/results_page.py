@@ -192,7 +192,13 @@ def not_covered(config: dict, config_name: str) -> list[str]:
     return out
 
 
-def provenance_markdown(records: Sequence[dict[str, Any]]) -> str:
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"
+
+
+def provenance_markdown(records: Sequence[dict[str, Any]], root: str | Path = "") -> str:
+    """Which config, commit and CPU produced how many cells; a config changed during the
+    grid shows as two hashes, each with its cells and, in a published tree, its kept copy."""
     if not records:
         return "No provenance recorded (the cells were not published with `zsiw publish`)."
     commits = Counter(r.get("commit", "unknown") for r in records)
@@ -200,14 +206,19 @@ def provenance_markdown(records: Sequence[dict[str, Any]]) -> str:
         f"{r.get('cpu', 'unknown')}, torch kernels {r.get('cpu_capability', 'not recorded')}"
         for r in records
     )
-    configs = sorted({f"{r['config']} (sha256 {r['config_sha256'][:12]})" for r in records})
+    configs = Counter((r["config"], r["config_sha256"][:12]) for r in records)
+
+    def config_text(name: str, sha: str, n: int) -> str:
+        kept = f", kept as `{Path(root, 'configs', sha + '.yaml')}`" if root else ""
+        return f"{name} (sha256 {sha}{kept}; {_cells(n)})"
+
     torch = sorted({r.get("torch", "?") for r in records})
     return "\n".join(
         [
-            f"* config: {', '.join(configs)}",
+            "* config: " + ", ".join(config_text(*key, n) for key, n in sorted(configs.items())),
             "* code: "
-            + ", ".join(f"`{c[:12]}{c[40:]}` ({n} cells)" for c, n in sorted(commits.items())),
-            "* CPU: " + ", ".join(f"{c} ({n} cells)" for c, n in sorted(cpus.items())),
+            + ", ".join(f"`{c[:12]}{c[40:]}` ({_cells(n)})" for c, n in sorted(commits.items())),
+            "* CPU: " + ", ".join(f"{c} ({_cells(n)})" for c, n in sorted(cpus.items())),
             f"* torch {', '.join(torch)}, fp32, 1 thread per cell",
         ]
     )
@@ -246,7 +257,7 @@ def results_page(
         f"* cells: {len(reported)} of the grid's {len(every)} trained and published"
         + (" (the study's seeds included)" if with_study else "")
         + (", the rest listed at the end" if absent else ""),
-        provenance_markdown(provenance),
+        provenance_markdown(provenance, root),
         "",
         "## Every cell beside the paper and the earlier run",
         "",
