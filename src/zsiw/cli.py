@@ -317,7 +317,7 @@ def cmd_pretrained_geometry(args: argparse.Namespace) -> None:
 
 
 def cmd_class_mix(args: argparse.Namespace) -> None:
-    """Whether a trained model's cosine weights follow the target batch's class mix."""
+    """Whether a trained model's own weights follow the target batch's class mix."""
     from zsiw.config import load_config
     from zsiw.geometry import cell_class_mix
 

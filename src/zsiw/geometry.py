@@ -155,8 +155,8 @@ def class_mix_from_vectors(
     other-label source-target pairs (pooled over all pairs) and the Pearson r, over every
     (batch, class) with sources of that class, between the class's share of the target batch
     and the mean ``n * w_i - 1`` of the batch's sources of that class (NaN when either side
-    does not vary). r near 1: a source
-    instance is up-weighted as far as its class is frequent in the target batch."""
+    does not vary). r near 1: a source instance is up-weighted as far as its class is
+    frequent in the target batch."""
     same, other, shares, excess = [], [], [], []
     for k, (h_s, y_s, h_t, y_t) in enumerate(pairs):
         ys, yt = torch.as_tensor(list(y_s)), torch.as_tensor(list(y_t))
