@@ -261,7 +261,14 @@ def class_mix_rows(records: Sequence[dict]) -> pd.DataFrame:
             + ([r.mean(), r.min(), r.max()] if len(r) else [float("nan")] * 3)
             + [part["excess_min"].min(), part["excess_max"].max()]
         )
-    return pd.DataFrame(out, columns=columns)
+    rows = pd.DataFrame(out, columns=columns)
+    plain_first = rows["method"] != PLAIN  # plain, then each method, per task and target
+    return (
+        rows.assign(_k=plain_first)
+        .sort_values(["task", "target", "_k", "method"])
+        .drop(columns="_k")
+        .reset_index(drop=True)
+    )
 
 
 def _class_mix_clause(mix: pd.DataFrame) -> str:
