@@ -6,6 +6,9 @@ fenced by ``<!-- numbers from: FILE [FILE …] -->`` … ``<!-- /numbers -->``; 
 number in it (outside code spans, sign ignored) must appear, written the same way, in one
 of the named files (paths relative to the repository). Retyping, rounding differently or a
 stale number after the grid grows fails here.
+
+The first full-depth run's page (``docs/results-full-cpu-first.md``) quotes a run whose files
+are lost; its tables are checked against the per-seed record kept for it instead.
 """
 
 from __future__ import annotations
@@ -62,3 +65,84 @@ def test_the_pages_that_quote_the_published_grid_are_fenced():
     }
     assert "published/full-cpu/geometry/geometry.md" in fenced["findings.md"]
     assert "docs/results.md" in fenced["results-full-cpu.md"]
+
+
+FIRST_RUN_PAGE = REPO / "docs/results-full-cpu-first.md"
+FIRST_RUN_RECORD = REPO / "docs/results-full-cpu-first.yaml"
+SECTION_TASKS = {"Table 1": "ote", "Table 3": "cls-books", "Table 4": "ote"}
+
+
+def _value(text: str) -> float:
+    return float(text.replace("−", "-").replace("*", "").strip())
+
+
+def _mean_std(text: str) -> tuple[float, float]:
+    mean, std = text.replace("*", "").split("±")
+    return _value(mean), _value(std)
+
+
+def _agrees(printed: tuple[float, float], values: list[float]) -> bool:
+    """A printed mean ± sample std against the per-seed values it summarises: equal up to
+    the rounding of the printed numbers and of the per-seed scores (4 decimals each)."""
+    import statistics
+
+    mean, std = statistics.mean(values), statistics.stdev(values)
+    return abs(printed[0] - mean) <= 1.5e-4 and abs(printed[1] - std) <= 1.5e-4
+
+
+def test_the_first_runs_page_agrees_with_its_per_seed_record():
+    """The first full-depth run's files are lost; its page keeps tables copied by hand and
+    its record (the YAML) the per-seed scores. Every per-seed score in the page's tables is
+    the record's, and every mean ± std and paired difference follows from those scores: a
+    retyped or miscomputed number fails here."""
+    import yaml
+
+    record = {
+        (c["task"], c["method"], c["multi_source"], c["target"]): c["seeds"]
+        for c in yaml.safe_load(FIRST_RUN_RECORD.read_text())["cells"]
+    }
+
+    def seeds(task, method, target, multi=False):
+        if target == "mean":  # the paper's CLS row: per seed, the mean over the targets
+            per_target = [v for (t, m, ms, _), v in record.items() if (t, m) == (task, method)]
+            return [sum(col) / len(col) for col in zip(*per_target)]
+        return record[(task, method, multi, target)]
+
+    checked = 0
+    for section in re.split(r"^## ", FIRST_RUN_PAGE.read_text(), flags=re.M):
+        task = next((t for name, t in SECTION_TASKS.items() if section.startswith(name)), None)
+        if task is None:
+            continue
+        for line in section.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not line.strip().startswith("|") or cells[0] in ("target", "instance"):
+                continue
+            if cells[0].startswith("---") or len(cells) < 5:
+                continue
+            target = cells[0].replace("*", "")
+            if section.startswith("Table 4"):  # multi-source: seed 1 / 2 / 3 columns
+                multi = [_value(v) for v in cells[2].split("/")]
+                single = [_value(v) for v in cells[4].split("/")]
+                plain = [_value(v) for v in cells[5].split("/")]
+                gain = [_value(v) for v in cells[6].split("/")]
+                assert multi == seeds(task, "cosine", target, multi=True), line
+                assert single == seeds(task, "cosine", target), line
+                assert plain == seeds(task, "none", target), line
+                assert gain == pytest.approx([m - s for m, s in zip(multi, single)], abs=1e-9)
+                assert _agrees(_mean_std(cells[3]), multi), line
+            elif cells[1] in ("plain", "cosine IW"):  # scores: seed 1, 2, 3, mean ± std
+                method = "none" if cells[1] == "plain" else "cosine"
+                printed = [_value(v) for v in cells[2:5]]
+                assert printed == pytest.approx(seeds(task, method, target), abs=5e-5), line
+                assert _agrees(_mean_std(cells[5]), seeds(task, method, target)), line
+            else:  # paired IW − plain: seed 1, 2, 3, mean ± std
+                deltas = [
+                    i - p
+                    for i, p in zip(seeds(task, "cosine", target), seeds(task, "none", target))
+                ]
+                printed = [_value(v) for v in cells[1:4]]
+                assert printed == pytest.approx(deltas, abs=1e-4), line
+                assert _agrees(_mean_std(cells[4]), deltas), line
+            checked += 1
+    # Table 1: 8 score rows, 4 differences; Table 3: 6 + 2 means, 3 + 1 mean; Table 4: 4 rows
+    assert checked == 12 + 12 + 4
