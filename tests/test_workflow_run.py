@@ -314,3 +314,12 @@ def test_study_iw_trains_the_paired_grid_and_writes_table_and_findings(workdir, 
     assert "Nothing to be done" in run(
         study, "snakemake", "study_iw", "--cores", "2", "--configfile", "study.yaml"
     )
+    # the geometry summary reads the same per-cell files: the study measured its OTE cells
+    # already; the CLS cells and the pretrained encoder (per task) are measured now
+    log = run(study, "snakemake", "geometry", "--cores", "2", "--configfile", "study.yaml")
+    assert planned(log) == {"pretrained_geometry": 2, "cell_geometry": 2, "geometry": 1}
+    summary = (study / "results/geometry/geometry.md").read_text()
+    for task in ("ote", "cls-books"):
+        assert re.search(
+            rf"^\| zsiw-test/tiny-xlmr \| {task} \| .* \| trained cosine \(1\) \|", summary, re.M
+        )
