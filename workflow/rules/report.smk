@@ -131,6 +131,9 @@ if not PUBLISHED:
             str(plan.geometry_log_path(CELL)),
         conda:
             "../envs/zsiw.yaml"
+        resources:
+            # it loads a trained model as training does (no GPU: a forward pass per batch)
+            mem_mb=config["resources"]["train"].get("mem_mb", 8000),
         params:
             config=lambda wc: json.dumps(config),
             run=lambda wc, output: str(Path(output[0]).parent),
@@ -147,6 +150,8 @@ if not PUBLISHED:
             "logs/geometry/pretrained/{task}.log",
         conda:
             "../envs/zsiw.yaml"
+        resources:
+            mem_mb=config["resources"]["train"].get("mem_mb", 8000),
         params:
             config=lambda wc: json.dumps(config),
         shell:
