@@ -65,6 +65,26 @@ def test_geometry_covers_the_papers_models_and_not_the_ablation():
     assert {c.multi_source for c in measured if c.method == "euclidean"} == {True}
 
 
+def test_a_geometry_job_reads_only_what_it_needs_from_the_params():
+    """Its params are the job's rerun trigger: a change to the report, the study or another
+    task must not measure every model again; its task's targets, paths and batch size do."""
+    config = copy.deepcopy(PARAMS)
+    before = plan.geometry_config(config, "cls-books")
+    config["report"]["bootstrap_resamples"] += 1
+    config["tasks"]["ote"]["targets"] = ["es"]
+    config["study"]["seeds"] = [1]
+    assert plan.geometry_config(config, "cls-books") == before
+    assert before["tasks"] == {
+        "cls": {"targets": ["de", "fr", "ja"], "domains": PARAMS["tasks"]["cls"]["domains"]}
+    }
+    assert plan.targets(before, "cls-books") == ["de", "fr", "ja"]
+    assert plan.features_dir(before, "e", "cls-books", "fr") == plan.features_dir(
+        PARAMS, "e", "cls-books", "fr"
+    )
+    config["train"]["target_batch_size"] = 8
+    assert plan.geometry_config(config, "cls-books")["train"] == {"target_batch_size": 8}
+
+
 def test_multi_source_seeds_can_be_a_subset():
     config = copy.deepcopy(PARAMS)
     config["tasks"]["ote"]["multi_source"]["seeds"] = [1]

@@ -336,6 +336,22 @@ def published_dir(root: str | Path, cell: Cell) -> Path:
     return Path(root) / cell.run_dir.relative_to(RESULTS_DIR)
 
 
+def geometry_config(config: dict, task: str) -> dict:
+    """The part of the params a geometry job of ``task`` reads (where the data and encoders
+    are, the encoders, the task's targets, the batch size): passed to the job instead of the
+    whole params, so that editing anything else does not measure every model again."""
+    group = task_group(task)
+    return {
+        "encoders": list(config["encoders"]),
+        "source_lang": config["source_lang"],
+        "data": {k: config["data"][k] for k in ("features_dir", "models_dir")},
+        "tasks": {
+            group: {k: v for k, v in task_spec(config, task).items() if k in ("targets", "domains")}
+        },
+        "train": {"target_batch_size": config["train"]["target_batch_size"]},
+    }
+
+
 def pretrained_geometry_path(root: str | Path, task: str) -> Path:
     """The pretrained encoders' geometry of one task under ``root``: a published tree, or
     `GEOMETRY_DIR` where the training route measures it."""

@@ -135,7 +135,7 @@ if not PUBLISHED:
             # it loads a trained model as training does (no GPU: a forward pass per batch)
             mem_mb=config["resources"]["train"].get("mem_mb", 8000),
         params:
-            config=lambda wc: json.dumps(config),
+            config=lambda wc: json.dumps(plan.geometry_config(config, wc.task)),
             run=lambda wc, output: str(Path(output[0]).parent),
         shell:
             "zsiw cell-geometry --config {params.config:q} --run {params.run}"
@@ -153,7 +153,7 @@ if not PUBLISHED:
         resources:
             mem_mb=config["resources"]["train"].get("mem_mb", 8000),
         params:
-            config=lambda wc: json.dumps(config),
+            config=lambda wc: json.dumps(plan.geometry_config(config, wc.task)),
         shell:
             "zsiw pretrained-geometry --config {params.config:q} --task {wildcards.task}"
             " --out {output} > {log} 2>&1"
