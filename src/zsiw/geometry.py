@@ -19,7 +19,6 @@ weights (`weighting.batch_weights` with the method and settings it was trained w
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -223,9 +222,8 @@ def own_weights(
     model (``none``) has no weights of its own: it gets the paper's cosine weights, what IW
     would have made of its vectors."""
     spec = weighting.method_of("cosine" if method == PLAIN else method)
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainSettings)}
-    setting = {
-        key: settings.get(key, defaults[key])
+    setting = {  # a setting the cell's train.json lacks: its default (a class attribute)
+        key: settings.get(key, getattr(TrainSettings, key))
         for key in ("representation", "temperature", "softmax_temperature", "pool_momentum")
     }
     kind = spec.representation or setting["representation"]

@@ -25,3 +25,8 @@ def table(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> list[str]:
     ]
     lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
     return lines
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """``n`` and the noun, singular for one: "1 cell", "3 cells", "2 losses"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"

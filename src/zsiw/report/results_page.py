@@ -192,10 +192,6 @@ def not_covered(config: dict, config_name: str) -> list[str]:
     return out
 
 
-def _cells(n: int) -> str:
-    return f"{n} cell" if n == 1 else f"{n} cells"
-
-
 def provenance_markdown(records: Sequence[dict[str, Any]], root: str | Path = "") -> str:
     """Which config, commit and CPU produced how many cells; a config changed during the
     grid shows as two hashes, each with its cells and, in a published tree, its kept copy."""
@@ -210,15 +206,19 @@ def provenance_markdown(records: Sequence[dict[str, Any]], root: str | Path = ""
 
     def config_text(name: str, sha: str, n: int) -> str:
         kept = f", kept as `{Path(root, 'configs', sha + '.yaml')}`" if root else ""
-        return f"{name} (sha256 {sha}{kept}; {_cells(n)})"
+        return f"{name} (sha256 {sha}{kept}; {markdown.count(n, 'cell')})"
 
     torch = sorted({r.get("torch", "?") for r in records})
     return "\n".join(
         [
             "* config: " + ", ".join(config_text(*key, n) for key, n in sorted(configs.items())),
             "* code: "
-            + ", ".join(f"`{c[:12]}{c[40:]}` ({_cells(n)})" for c, n in sorted(commits.items())),
-            "* CPU: " + ", ".join(f"{c} ({_cells(n)})" for c, n in sorted(cpus.items())),
+            + ", ".join(
+                f"`{c[:12]}{c[40:]}` ({markdown.count(n, 'cell')})"
+                for c, n in sorted(commits.items())
+            ),
+            "* CPU: "
+            + ", ".join(f"{c} ({markdown.count(n, 'cell')})" for c, n in sorted(cpus.items())),
             f"* torch {', '.join(torch)}, fp32, 1 thread per cell",
         ]
     )

@@ -235,12 +235,8 @@ def check_comparable(infos: Sequence[tuple[Path, dict]]) -> None:
 UNIFORM_ESS = 0.99
 
 
-def _count(n: int, noun: str, plural: str = "") -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
-
-
 def _cells(n: int) -> str:
-    return _count(n, "cell")
+    return markdown.count(n, "cell")
 
 
 def class_mix_rows(records: Sequence[dict]) -> pd.DataFrame:
@@ -274,7 +270,7 @@ def class_mix_rows(records: Sequence[dict]) -> pd.DataFrame:
 def _class_mix_clause(mix: pd.DataFrame) -> str:
     """What a method's weights follow, over its targets (empty without measurements)."""
     r = mix["r_mean"].dropna()
-    if mix.empty or r.empty:
+    if r.empty:
         return ""
     return (
         f"; a source class's weight follows its share of the target batch with r "
@@ -310,11 +306,12 @@ def conclusion(
     else:
         effect = (
             f"the bootstrap interval excludes 0 in {gains + losses} of {_cells(n)} "
-            f"({_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}; "
+            f"({markdown.count(gains, 'gain')}, {markdown.count(losses, 'loss', 'losses')}; "
             f"mean Δ {part['delta'].mean():+.4f}, seed-to-seed std of the "
             f"plain model {spread:.4f} on average); across training seeds (t-interval of "
             f"the per-seed Δ) it excludes 0 in {seed_sig} of {_cells(n)} "
-            f"({_count(seed_gains, 'gain')}, {_count(seed_losses, 'loss', 'losses')})"
+            f"({markdown.count(seed_gains, 'gain')}, "
+            f"{markdown.count(seed_losses, 'loss', 'losses')})"
         )
     label = f"{task}, `{method}`" if task else f"`{method}`"
     follows = "" if mix is None else _class_mix_clause(mix)
@@ -347,10 +344,10 @@ def findings(rows: pd.DataFrame, context: str = "", mixes: pd.DataFrame | None =
         "## Conclusion",
         "",
         f"{len(rows)} comparisons (task × target × method); the bootstrap interval excludes "
-        f"0 in {len(sig)} of them ({_count(len(gains), 'gain')}, "
-        f"{_count(len(sig) - len(gains), 'loss', 'losses')}); the per-seed t-interval in "
-        f"{len(seed_sig)} ({_count(int((seed_sig['seed_delta_mean'] > 0).sum()), 'gain')}, "
-        f"{_count(int((seed_sig['seed_delta_mean'] < 0).sum()), 'loss', 'losses')}).",
+        f"0 in {len(sig)} of them ({markdown.count(len(gains), 'gain')}, "
+        f"{markdown.count(len(sig) - len(gains), 'loss', 'losses')}); the per-seed t-interval in "
+        f"{len(seed_sig)} ({markdown.count(int((seed_sig['seed_delta_mean'] > 0).sum()), 'gain')}, "
+        f"{markdown.count(int((seed_sig['seed_delta_mean'] < 0).sum()), 'loss', 'losses')}).",
         "",
     ]
 
