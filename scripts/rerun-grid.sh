@@ -73,7 +73,16 @@ for phase in "$@"; do
       sed "s/^/== $(date -u +%FT%TZ) final dry run: /" >>logs/rerun-grid.log
     continue
   fi
-  mapfile -t targets < <(zsiw plan --configfile "$config" --phase "$phase")
+  # a cell already in the published tree is not trained again: on a new machine (the old
+  # one's models lost with it) the grid goes on from the cells that were not published
+  targets=()
+  while read -r target; do
+    rel=${target#results/runs/}
+    [[ -e "$dest/runs/${rel%metrics.json}provenance.json" ]] || targets+=("$target")
+  done < <(zsiw plan --configfile "$config" --phase "$phase")
+  echo "== $(date -u +%FT%TZ) phase $phase: ${#targets[@]} cell(s) not yet published" \
+    >>logs/rerun-grid.log
+  [[ ${#targets[@]} -gt 0 ]] || continue
   # targets first: --configfile takes every word after it
   snakemake "${targets[@]}" --cores 2 --configfile "$config" --keep-going --rerun-incomplete \
     >>logs/rerun-grid.log 2>&1

@@ -202,20 +202,24 @@ def test_the_current_code_trains_a_published_demo_cell_again_bit_for_bit(tmp_pat
     metrics, byte for byte. Scores alone would not show it: the fused AdamW kernel changed
     the last bits from step 3 on and left the demo's F1 as it was (docs/performance.md).
     The geometry `zsiw publish` measures of the retrained model (per layer and class mix,
-    from one encoding of the batch pairs) must equal the published one too."""
+    from one encoding of the batch pairs) must equal the published one too. On a CPU with
+    more than the kernels the demo was trained with (AVX-512 where it had AVX2), torch is
+    held to those (`publish.kernel_env`): without the caps the step log differs from step 0."""
     import torch
 
     from zsiw.config import load_config
-    from zsiw.publish import cell_geometry
+    from zsiw.publish import kernel_env
 
     cell = "runs/ote/zsiw-demo--multilingual-e5-small/cosine/en-es/seed1"
     trained_on = json.loads((DEMO / cell / "provenance.json").read_text())["cpu_capability"]
-    if torch.backends.cpu.get_cpu_capability() != trained_on:
+    levels = ["DEFAULT", "AVX2", "AVX512"]
+    here = torch.backends.cpu.get_cpu_capability()
+    if levels.index(here) < levels.index(trained_on):
         # fp32 is bit-identical only where torch runs the same vector kernels
-        pytest.skip(f"the published demo was trained with {trained_on} kernels")
+        pytest.skip(f"the published demo was trained with {trained_on} kernels; this CPU: {here}")
     work = tracked_copy(tmp_path / "clone")
     target = f"results/{cell}/metrics.json"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **kernel_env(trained_on)}
     run = subprocess.run(
         ["snakemake", target, "--cores", "1", "--configfile", "config/demo.yaml"],
         cwd=work,
@@ -228,8 +232,35 @@ def test_the_current_code_trains_a_published_demo_cell_again_bit_for_bit(tmp_pat
     for name in ("train_log.jsonl", "weights_examples.jsonl", "metrics.json"):
         trained = (work / "results" / cell / name).read_bytes()
         assert trained == (DEMO / cell / name).read_bytes(), name
+    published = json.loads((DEMO / cell / "geometry.json").read_text())
     monkeypatch.chdir(work)  # the config's paths are relative to the checkout
     config = load_config(Path("params.yaml"), [Path("config/demo.yaml")])
-    published = json.loads((DEMO / cell / "geometry.json").read_text())
-    measured = cell_geometry(config, Path("results", cell), batch_size=published["batch_size"])
-    assert measured == published
+    measured = work / "geometry.json"
+    run = subprocess.run(
+        ["zsiw", "cell-geometry", "--config", json.dumps(config), "--run", f"results/{cell}"]
+        + ["--batch-size", str(published["batch_size"]), "--out", str(measured)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,  # the same kernels in the measurement as in training
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(measured.read_text()) == published
+
+
+def test_provenance_records_the_kernel_caps_in_force_and_only_then(tmp_path, monkeypatch):
+    from zsiw.publish import KERNEL_CAP_VARS, kernel_env, provenance
+
+    (tmp_path / "g.yaml").write_text("seeds: [1]\n")
+    for name in KERNEL_CAP_VARS:
+        monkeypatch.delenv(name, raising=False)
+    assert "kernel_env" not in provenance(Path("g.yaml"), tmp_path)
+    for name, value in kernel_env("AVX2").items():
+        monkeypatch.setenv(name, value)
+    assert provenance(Path("g.yaml"), tmp_path)["kernel_env"] == {
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+    }
+    with pytest.raises(ValueError, match="AVX2, AVX512"):
+        kernel_env("NEON")

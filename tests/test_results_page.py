@@ -118,3 +118,18 @@ def test_a_config_changed_during_the_grid_shows_each_hash_with_its_cells_and_cop
         "222222222222, kept as `published/g/configs/222222222222.yaml`; 1 cell)" in text
     )
     assert "kept as" not in provenance_markdown(records)  # no published tree: no copy
+
+
+def test_cells_trained_with_capped_kernels_show_the_caps_beside_their_cpu():
+    from zsiw.report.results_page import provenance_markdown
+
+    base = {"config": "c.yaml", "config_sha256": "1" * 64, "commit": "a" * 40, "cpu": "EPYC"}
+    capped = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    records = [{**base, "cpu_capability": "AVX2"}] * 2 + [
+        {**base, "cpu_capability": "AVX2", "kernel_env": capped}
+    ]
+    cpu_line = next(line for line in provenance_markdown(records).splitlines() if "CPU" in line)
+    assert cpu_line == (
+        "* CPU: EPYC, torch kernels AVX2 (2 cells), EPYC, torch kernels AVX2 (held there by "
+        "`ATEN_CPU_CAPABILITY=avx2`, `ONEDNN_MAX_CPU_ISA=AVX2`) (1 cell)"
+    )

@@ -87,15 +87,38 @@ def git_commit(cwd: Path) -> str:
     return sha + ("+dirty" if dirty else "")
 
 
+#: The environment variables that hold torch's CPU kernels below what the CPU offers: ATen's
+#: own kernels and oneDNN's (which runs the fp32 linear layers). Both are needed for an
+#: AVX-512 CPU to train bit for bit as an AVX2 one does (docs/results-full-cpu.md);
+#: MKL's is kept for completeness (it made no difference there).
+KERNEL_CAP_VARS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+
+
+def kernel_env(capability: str) -> dict[str, str]:
+    """The environment that makes torch on a newer CPU run the kernels of ``capability``
+    (``AVX2`` or ``AVX512``, as a cell's provenance records it), so that a cell trained
+    elsewhere can be trained again bit for bit."""
+    levels = {"AVX2": ("avx2", "AVX2"), "AVX512": ("avx512", "AVX512_CORE")}
+    if capability not in levels:
+        raise ValueError(f"no kernel cap for {capability!r}; expected one of {', '.join(levels)}")
+    aten, onednn = levels[capability]
+    return {"ATEN_CPU_CAPABILITY": aten, "ONEDNN_MAX_CPU_ISA": onednn}
+
+
 def provenance(config_path: Path, workdir: Path) -> dict[str, Any]:
-    """What produced a cell: config file and hash, code commit, machine, library versions."""
+    """What produced a cell: config file and hash, code commit, machine, library versions,
+    and the kernel caps in force (``kernel_env``, only when one is set)."""
+    import os
+
     import torch
     import transformers
 
+    capped = {name: os.environ[name] for name in KERNEL_CAP_VARS if name in os.environ}
     return {
         # fp32 results are bit-identical only between CPUs that run the same vector kernels
         # (docs/results.md): torch picks AVX2 or AVX-512 code by what the CPU has.
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        **({"kernel_env": capped} if capped else {}),
         "config": str(config_path),
         "config_sha256": hashlib.sha256(Path(workdir, config_path).read_bytes()).hexdigest(),
         "commit": git_commit(workdir),

@@ -149,7 +149,9 @@ def rerun_markdown(per_seed: pd.DataFrame, earlier: dict[str, Any]) -> str:
         "fp32 training is deterministic on one machine, but bit for bit only between CPUs "
         "whose vector kernels are the same: torch dispatches AVX2 or AVX-512 code by what the "
         "CPU has (`cpu_capability` in each cell's provenance), and after hundreds of steps a "
-        "different rounding in the last bit is a different model."
+        "different rounding in the last bit is a different model. A CPU with AVX-512 trains "
+        "as an AVX2 one does, bit for bit, when `ATEN_CPU_CAPABILITY=avx2` and "
+        "`ONEDNN_MAX_CPU_ISA=AVX2` hold torch's kernels there (`kernel_env` in the provenance)."
     )
     header = ["task", "target", "model", "seed", earlier["label"], "this run", "this − earlier"]
     return "\n".join([summary, "", note, "", *markdown.table(header, rows)])
@@ -200,6 +202,11 @@ def provenance_markdown(records: Sequence[dict[str, Any]], root: str | Path = ""
     commits = Counter(r.get("commit", "unknown") for r in records)
     cpus = Counter(
         f"{r.get('cpu', 'unknown')}, torch kernels {r.get('cpu_capability', 'not recorded')}"
+        + (
+            " (held there by " + ", ".join(f"`{k}={v}`" for k, v in r["kernel_env"].items()) + ")"
+            if r.get("kernel_env")
+            else ""
+        )
         for r in records
     )
     configs = Counter((r["config"], r["config_sha256"][:12]) for r in records)
