@@ -5,12 +5,17 @@
 # the published tree is committed into the repository at PUBLISH_REPO.
 #
 #   git worktree add --detach ../full HEAD && cd ../full && (install as in the README) &&
-#   nice -n 19 bash scripts/rerun-grid.sh config/full-cpu.yaml /path/to/main ote-table1 ...
+#   nice -n 19 bash scripts/rerun-grid.sh config/full-cpu.yaml /path/to/main table1 study ... final
 #
-# Each PHASE is a Snakemake target list from `zsiw plan --phase` (in order of importance); a
+# Each PHASE is a Snakemake target list from `zsiw plan --phase` (in order of importance),
+# less the cells already published (a new machine goes on where the last one stopped); a
 # watcher publishes and commits finished cells every minute while the phases run. The phase
 # `final` (last) runs the plain command over the whole grid and logs whether a dry run after
-# it plans nothing.
+# it plans nothing; where some cells were trained on an earlier machine (their models gone)
+# it rebuilds and dry-runs the published tree in the repository instead.
+# On a CPU with more vector kernels than the grid's earlier cells had (provenance.json's
+# cpu_capability), hold torch to theirs for bit-identical training, e.g. for AVX2 on an
+# AVX-512 CPU: ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 (docs/results-full-cpu.md).
 # PUBLISH_ZSIW (default: the checkout's own `zsiw`) is the zsiw that publishes: to keep
 # training at a fixed commit while publishing with newer code, point it at another checkout's
 # environment, e.g. PUBLISH_ZSIW=/path/to/pub/.venv/bin/zsiw. Provenance records the commit of
@@ -60,17 +65,37 @@ message() {
 }
 
 watch() { while sleep 60; do publish; done; }
-watch & watcher=$!
+# (its streams closed: a sleep left behind by the kill below must not hold the caller's pipe)
+watch </dev/null >/dev/null 2>&1 & watcher=$!
 trap 'kill $watcher 2>/dev/null' EXIT
 
 for phase in "$@"; do
   echo "== $(date -u +%FT%TZ) phase $phase" >>logs/rerun-grid.log
   if [[ $phase == final ]]; then
-    # the whole grid through the plain command (report, study, geometry from the trained
-    # cells), then a dry run that must plan nothing: the check that the grid is complete
-    snakemake all study_iw geometry --cores 2 --configfile "$config" >>logs/rerun-grid.log 2>&1
-    snakemake -n all study_iw geometry --cores 2 --configfile "$config" 2>&1 | tail -1 |
-      sed "s/^/== $(date -u +%FT%TZ) final dry run: /" >>logs/rerun-grid.log
+    publish
+    missing=0
+    while read -r target; do [[ -e $target ]] || missing=$((missing + 1)); done < <(
+      for part in table1 table4 study table3; do zsiw plan --configfile "$config" --phase $part; done)
+    if [[ $missing -eq 0 ]]; then
+      # the whole grid through the plain command (report, study, geometry from the trained
+      # cells), then a dry run that must plan nothing: the check that the grid is complete
+      snakemake all study_iw geometry --cores 2 --configfile "$config" >>logs/rerun-grid.log 2>&1
+      snakemake -n all study_iw geometry --cores 2 --configfile "$config" 2>&1 | tail -1 |
+        sed "s/^/== $(date -u +%FT%TZ) final dry run: /" >>logs/rerun-grid.log
+    else
+      # cells trained on an earlier machine have their outputs in the published tree only
+      # (the models went with that machine): the plain command here would train them again,
+      # so the check runs on the published tree, with the publishing checkout's code
+      echo "== $(date -u +%FT%TZ) final: $missing cell(s) not trained here; checking" \
+        "published/$grid in $repo instead" >>logs/rerun-grid.log
+      pub_bin=$(dirname "$(command -v "${PUBLISH_ZSIW:-zsiw}")")
+      (cd "$repo" && export PATH="$pub_bin:$PATH" &&
+        snakemake --cores 2 --configfile "config/$grid.yaml" --config published="published/$grid" &&
+        snakemake -n --cores 2 --configfile "config/$grid.yaml" --config published="published/$grid") \
+        >>logs/rerun-grid.log 2>&1
+      tail -1 logs/rerun-grid.log | sed "s/^/== $(date -u +%FT%TZ) final dry run (published): /" \
+        >>logs/rerun-grid.log
+    fi
     continue
   fi
   # a cell already in the published tree is not trained again: on a new machine (the old
