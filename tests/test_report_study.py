@@ -58,7 +58,9 @@ def test_study_pairs_seeds_and_reports_intervals(tmp_path):
     text = (tmp_path / "f.md").read_text()
     assert "1 comparisons" in text and "+0.2500" in text and "(2/0)" in text
     assert "its weights move" not in text
-    assert "close to uniform (mean ESS/n 0.9900, largest n·w 1.200)" in text
+    assert (
+        "close to uniform on average (mean ESS/n 0.9900), single weights reaching n·w 1.200" in text
+    )
 
 
 def test_conclusion_names_no_effect_only_when_every_interval_contains_zero():
@@ -203,6 +205,6 @@ def test_findings_say_what_each_models_weights_follow_from_the_cells_geometry(tm
     follows = text.split("## What the weights follow")[1]
     assert plain in follows and follows.index(plain) < follows.index("| cls-books | de | cosine |")
     assert (
-        "its share of the target batch with r +0.70 on average (per target +0.70 to +0.70), "
-        "moving n·w − 1 from -0.0500 to +0.0700." in text
+        "its share of the target batch at r +0.70 on average (per target +0.70 to +0.70; 1: "
+        "the weights follow the class mix), its n·w − 1 ranging from -0.0500 to +0.0700." in text
     )
