@@ -264,3 +264,12 @@ def test_provenance_records_the_kernel_caps_in_force_and_only_then(tmp_path, mon
     }
     with pytest.raises(ValueError, match="AVX2, AVX512"):
         kernel_env("NEON")
+
+
+def test_the_cpu_generation_is_read_from_cpuinfo_and_empty_without_it():
+    from zsiw.publish import cpu_generation
+
+    info = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n"
+    info += "model name\t: AMD EPYC\nprocessor\t: 1\ncpu family\t: 25\nmodel\t\t: 17\n"
+    assert cpu_generation(info) == "family 25, model 17"
+    assert cpu_generation("model name\t: Apple M2\n") == ""

@@ -125,11 +125,13 @@ def test_cells_trained_with_capped_kernels_show_the_caps_beside_their_cpu():
 
     base = {"config": "c.yaml", "config_sha256": "1" * 64, "commit": "a" * 40, "cpu": "EPYC"}
     capped = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    zen4 = {"cpu_generation": "family 25, model 17", "kernel_env": capped}
     records = [{**base, "cpu_capability": "AVX2"}] * 2 + [
-        {**base, "cpu_capability": "AVX2", "kernel_env": capped}
+        {**base, "cpu_capability": "AVX2", **zen4}
     ]
     cpu_line = next(line for line in provenance_markdown(records).splitlines() if "CPU" in line)
     assert cpu_line == (
-        "* CPU: EPYC, torch kernels AVX2 (2 cells), EPYC, torch kernels AVX2 (held there by "
-        "`ATEN_CPU_CAPABILITY=avx2`, `ONEDNN_MAX_CPU_ISA=AVX2`) (1 cell)"
+        "* CPU: EPYC (family 25, model 17), torch kernels AVX2 (held there by "
+        "`ATEN_CPU_CAPABILITY=avx2`, `ONEDNN_MAX_CPU_ISA=AVX2`) (1 cell), "
+        "EPYC, torch kernels AVX2 (2 cells)"
     )

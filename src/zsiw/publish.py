@@ -69,6 +69,24 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def cpu_generation(cpuinfo: str | None = None) -> str:
+    """ "family 25, model 17" from ``/proc/cpuinfo``: virtual machines often name every AMD
+    EPYC the same, and these two numbers tell a Zen 3 (AVX2) from a Zen 4 (AVX-512) apart;
+    empty where there is no such file."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return ""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    if "cpu family" not in fields or "model" not in fields:
+        return ""
+    return f"family {fields['cpu family']}, model {fields['model']}"
+
+
 def git_commit(cwd: Path) -> str:
     """The commit checked out in ``cwd`` (``+dirty`` when tracked files differ from it)."""
     try:
@@ -123,6 +141,7 @@ def provenance(config_path: Path, workdir: Path) -> dict[str, Any]:
         "config_sha256": hashlib.sha256(Path(workdir, config_path).read_bytes()).hexdigest(),
         "commit": git_commit(workdir),
         "cpu": cpu_model(),
+        "cpu_generation": cpu_generation(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "transformers": transformers.__version__,

@@ -201,7 +201,9 @@ def provenance_markdown(records: Sequence[dict[str, Any]], root: str | Path = ""
         return "No provenance recorded (the cells were not published with `zsiw publish`)."
     commits = Counter(r.get("commit", "unknown") for r in records)
     cpus = Counter(
-        f"{r.get('cpu', 'unknown')}, torch kernels {r.get('cpu_capability', 'not recorded')}"
+        f"{r.get('cpu', 'unknown')}"
+        + (f" ({r['cpu_generation']})" if r.get("cpu_generation") else "")
+        + f", torch kernels {r.get('cpu_capability', 'not recorded')}"
         + (
             " (held there by " + ", ".join(f"`{k}={v}`" for k, v in r["kernel_env"].items()) + ")"
             if r.get("kernel_env")
