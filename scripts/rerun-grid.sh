@@ -50,18 +50,23 @@ publish() {
     tee -a logs/publish.log >>logs/rerun-grid.log
 }
 
-# "published/full-cpu: 2 finished cell(s) from abc1234", or for files of cells published
-# before (`zsiw publish --refresh-geometry` run beside the grid) "… geometry of 3 cell(s)
-# measured again"
+# "published/full-cpu: 2 finished cell(s) from abc1234", for files of cells published before
+# (`zsiw publish --refresh-geometry` run beside the grid) "geometry of 3 cell(s) measured
+# again", for a task's pretrained encoder "pretrained geometry of cls-books"; joined by "; "
 message() {
-  local staged new
-  staged=$(git diff --cached --name-only -- "$@")
-  new=$(git diff --cached --name-only --diff-filter=A -- "$@" | grep -c provenance.json)
-  if [[ $new -gt 0 ]]; then
-    echo "published/$grid: $new finished cell(s) from $(git -C "$OLDPWD" rev-parse --short HEAD)"
-  else
-    echo "published/$grid: geometry of $(grep -c geometry.json <<<"$staged") cell(s) measured again"
-  fi
+  local added changed parts=() n tasks
+  added=$(git diff --cached --name-only --diff-filter=A -- "$@")
+  changed=$(git diff --cached --name-only --diff-filter=M -- "$@")
+  n=$(grep -c '^published/[^/]*/runs/.*/provenance\.json$' <<<"$added")
+  [[ $n -gt 0 ]] && parts+=("$n finished cell(s) from $(git -C "$OLDPWD" rev-parse --short HEAD)")
+  n=$(grep -c '^published/[^/]*/runs/.*/geometry\.json$' <<<"$changed")
+  [[ $n -gt 0 ]] && parts+=("geometry of $n cell(s) measured again")
+  tasks=$(grep -o '/pretrained/[^/]*\.geometry\.json$' <<<"$added"$'\n'"$changed" |
+    sed 's|/pretrained/||; s|\.geometry\.json$||' | paste -sd, - | sed 's/,/, /g')
+  [[ -n $tasks ]] && parts+=("pretrained geometry of $tasks")
+  [[ ${#parts[@]} -gt 0 ]] || parts+=("files changed")
+  local IFS=';'
+  echo "published/$grid: ${parts[*]}" | sed 's/;/; /g'
 }
 
 watch() { while sleep 60; do publish; done; }

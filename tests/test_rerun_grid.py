@@ -36,10 +36,12 @@ def test_cells_already_published_are_not_trained_again_and_new_ones_are_committe
     # `snakemake` records what it was asked to make
     stand_in(bin_dir, "zsiw", f'[[ $1 == plan ]] && printf "%s\\n" {DONE} {TODO}; exit 0\n')
     publish_new = repo / "published/g/runs/ote/e/cosine/en-es/seed1"
+    pretrained = repo / "published/g/pretrained"
     stand_in(
         bin_dir,
         "publisher",
-        f"mkdir -p {publish_new} && echo '{{}}' > {publish_new}/provenance.json\n",
+        f"mkdir -p {publish_new} {pretrained} && echo '{{}}' > {publish_new}/provenance.json"
+        f" && echo '{{}}' > {pretrained}/ote.geometry.json\n",
     )
     stand_in(bin_dir, "snakemake", f'echo "$@" >> {tmp_path}/asked\n')
     env = {
@@ -67,3 +69,4 @@ def test_cells_already_published_are_not_trained_again_and_new_ones_are_committe
         ["git", "-C", str(repo), "log", "--format=%s", "-1"], capture_output=True, text=True
     ).stdout
     assert log.startswith("published/g: 1 finished cell(s) from ")
+    assert log.rstrip().endswith("; pretrained geometry of ote")
