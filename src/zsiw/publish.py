@@ -70,9 +70,9 @@ def cpu_model() -> str:
 
 
 def cpu_generation(cpuinfo: str | None = None) -> str:
-    """ "family 25, model 17" from ``/proc/cpuinfo``: virtual machines often name every AMD
-    EPYC the same, and these two numbers tell a Zen 3 (AVX2) from a Zen 4 (AVX-512) apart;
-    empty where there is no such file."""
+    """The CPU's family and model from ``/proc/cpuinfo`` ("family 25, model 17"): virtual
+    machines often name every AMD EPYC the same, and these two numbers tell a Zen 3 (AVX2)
+    from a Zen 4 (AVX-512) apart; empty where there is no such file."""
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -106,7 +106,7 @@ def git_commit(cwd: Path) -> str:
 
 
 #: The environment variables that hold torch's CPU kernels below what the CPU offers: ATen's
-#: own kernels and oneDNN's (which runs the fp32 linear layers). Both are needed for an
+#: own kernels and oneDNN's (some fp32 operations run there). Both are needed for an
 #: AVX-512 CPU to train bit for bit as an AVX2 one does (docs/results-full-cpu.md);
 #: MKL's is kept for completeness (it made no difference there).
 KERNEL_CAP_VARS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
@@ -134,7 +134,8 @@ def provenance(config_path: Path, workdir: Path) -> dict[str, Any]:
     capped = {name: os.environ[name] for name in KERNEL_CAP_VARS if name in os.environ}
     return {
         # fp32 results are bit-identical only between CPUs that run the same vector kernels
-        # (docs/results.md): torch picks AVX2 or AVX-512 code by what the CPU has.
+        # (docs/results.md): torch picks AVX2 or AVX-512 code by what the CPU has, unless
+        # held lower (kernel_env).
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         **({"kernel_env": capped} if capped else {}),
         "config": str(config_path),
