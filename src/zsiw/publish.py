@@ -58,30 +58,31 @@ def is_finished(run_dir: Path) -> bool:
     return (run_dir / "metrics.json").is_file() and not (run_dir / "checkpoint.pt").exists()
 
 
+def cpuinfo_fields(cpuinfo: str | None = None) -> dict[str, str]:
+    """The first CPU's fields of ``/proc/cpuinfo`` ("model name", "cpu family", "model", …);
+    empty where there is no such file."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return {}
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
 def cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo``), for the provenance of timings."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return cpuinfo_fields().get("model name") or platform.processor() or platform.machine()
 
 
 def cpu_generation(cpuinfo: str | None = None) -> str:
     """The CPU's family and model from ``/proc/cpuinfo`` ("family 25, model 17"): virtual
     machines often name every AMD EPYC the same, and these two numbers tell a Zen 3 (AVX2)
     from a Zen 4 (AVX-512) apart; empty where there is no such file."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return ""
-    fields: dict[str, str] = {}
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
+    fields = cpuinfo_fields(cpuinfo)
     if "cpu family" not in fields or "model" not in fields:
         return ""
     return f"family {fields['cpu family']}, model {fields['model']}"
