@@ -123,7 +123,12 @@ def comparison_markdown(
             else "–"
         )
         name = ("multi-source " if multi else "") + ("plain" if method == PLAIN else method)
-        ours = f"{mean:.4f} ± {_fmt(std)} ({len(scores)})"
+        # one seed has no spread: say so rather than print "± –"
+        ours = (
+            f"{mean:.4f} ± {_fmt(std)} ({len(scores)})"
+            if len(scores) > 1
+            else f"{mean:.4f} (1 seed)"
+        )
         rows.append(
             [task, target, name, ours, _fmt(paper)]
             + [_fmt(None if paper is None else mean - paper, True), _fmt(ref)]
@@ -163,8 +168,12 @@ def comparison_markdown(
     for task, target, method, delta, paper_gain, ref_gain in gains:
         spread = _fmt(float(delta.std(ddof=1)) if len(delta) > 1 else None)
         wins, losses = int((delta > 0).sum()), int((delta < 0).sum())
-        gain = float(delta.mean()) if len(delta) else None  # no seed trained both (yet)
-        ours = f"{_fmt(gain, True)} ± {spread} ({wins}/{losses})"
+        if not len(delta):  # a grid still running: no seed has both models yet
+            ours = "– (no seed has both models yet)"
+        elif len(delta) == 1:
+            ours = f"{_fmt(float(delta[0]), True)} (1 seed, {wins}/{losses})"
+        else:
+            ours = f"{_fmt(float(delta.mean()), True)} ± {spread} ({wins}/{losses})"
         gain_rows.append([task, target, method, ours, _fmt(paper_gain, True)])
         gain_rows[-1].append(_fmt(ref_gain, True))
     lines += markdown.table(["task", "target", "method", "this run", "paper", label], gain_rows)
