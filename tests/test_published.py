@@ -204,11 +204,11 @@ def test_the_current_code_trains_a_published_demo_cell_again_bit_for_bit(tmp_pat
     The geometry `zsiw publish` measures of the retrained model (per layer and class mix,
     from one encoding of the batch pairs) must equal the published one too. On a CPU with
     more than the kernels the demo was trained with (AVX-512 where it had AVX2), torch is
-    held to those (`publish.kernel_env`): without the caps the step log differs from step 0."""
+    held to those (`kernels.kernel_env`): without the caps the step log differs from step 0."""
     import torch
 
     from zsiw.config import load_config
-    from zsiw.publish import kernel_env
+    from zsiw.kernels import kernel_env
 
     cell = "runs/ote/zsiw-demo--multilingual-e5-small/cosine/en-es/seed1"
     trained_on = json.loads((DEMO / cell / "provenance.json").read_text())["cpu_capability"]
@@ -250,7 +250,8 @@ def test_the_current_code_trains_a_published_demo_cell_again_bit_for_bit(tmp_pat
 
 
 def test_provenance_records_the_kernel_caps_in_force_and_only_then(tmp_path, monkeypatch):
-    from zsiw.publish import KERNEL_CAP_VARS, kernel_env, provenance
+    from zsiw.kernels import KERNEL_CAP_VARS, kernel_env
+    from zsiw.publish import provenance
 
     (tmp_path / "g.yaml").write_text("seeds: [1]\n")
     for name in KERNEL_CAP_VARS:
@@ -258,12 +259,35 @@ def test_provenance_records_the_kernel_caps_in_force_and_only_then(tmp_path, mon
     assert "kernel_env" not in provenance(Path("g.yaml"), tmp_path)
     for name, value in kernel_env("AVX2").items():
         monkeypatch.setenv(name, value)
-    assert provenance(Path("g.yaml"), tmp_path)["kernel_env"] == {
-        "ATEN_CPU_CAPABILITY": "avx2",
-        "ONEDNN_MAX_CPU_ISA": "AVX2",
-    }
+    record = provenance(Path("g.yaml"), tmp_path)
+    assert record["kernel_env"] == {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    assert record["kernels_recorded_by"] == "zsiw publish"  # no run: this process's
     with pytest.raises(ValueError, match="AVX2, AVX512"):
         kernel_env("NEON")
+
+
+def test_provenance_takes_the_kernels_a_cell_was_trained_with_not_the_publishers(
+    tmp_path, monkeypatch
+):
+    """A cell trained with AVX2 caps and published from a shell without them (or the other
+    way round) must record the training's kernels: they decide whether it trains again bit
+    for bit; a cell of older code (no record in train.json) gets the publisher's, and says so."""
+    from zsiw.kernels import KERNEL_CAP_VARS
+    from zsiw.publish import provenance
+
+    (tmp_path / "g.yaml").write_text("seeds: [1]\n")
+    for name in KERNEL_CAP_VARS:
+        monkeypatch.delenv(name, raising=False)
+    run = tmp_path / "run"
+    run.mkdir()
+    trained = {"cpu_capability": "AVX2", "kernel_env": {"ATEN_CPU_CAPABILITY": "avx2"}}
+    (run / "train.json").write_text(json.dumps({"seed": 1, "kernels": trained}))
+    record = provenance(Path("g.yaml"), tmp_path, run)
+    assert (record["cpu_capability"], record["kernel_env"]) == ("AVX2", trained["kernel_env"])
+    assert record["kernels_recorded_by"] == "training"
+    (run / "train.json").write_text(json.dumps({"seed": 1}))  # older code: nothing recorded
+    record = provenance(Path("g.yaml"), tmp_path, run)
+    assert "kernel_env" not in record and record["kernels_recorded_by"] == "zsiw publish"
 
 
 def test_the_cpu_generation_is_read_from_cpuinfo_and_empty_without_it():

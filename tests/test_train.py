@@ -125,6 +125,23 @@ def test_same_seed_same_model_other_seed_differs(tmp_path, feats, tiny_encoder):
     assert any(not torch.equal(a[k], c[k]) for k in a)
 
 
+def test_train_json_records_the_kernels_that_trained_the_cell(
+    tmp_path, feats, tiny_encoder, monkeypatch
+):
+    """`zsiw publish` copies this record into provenance.json: the caps of the training
+    process, not those of whichever shell publishes it later."""
+    for name in ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")
+    summary = json.loads(
+        (run(tmp_path, feats, tiny_encoder, "cls", "none", "k") / "train.json").read_text()
+    )
+    assert summary["kernels"] == {
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "kernel_env": {"ATEN_CPU_CAPABILITY": "avx2"},
+    }
+
+
 def test_evaluate_writes_metrics_and_word_level_predictions(tmp_path, feats, tiny_encoder):
     out = run(tmp_path, feats, tiny_encoder, "ote", "none", "plain")
     summary = evaluate_run(

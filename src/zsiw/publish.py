@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from zsiw import plan
+from zsiw import kernels, plan
 from zsiw.atomic import atomic_path, write_text
 
 #: The small files of a run directory that every product of the report is built from.
@@ -106,39 +106,26 @@ def git_commit(cwd: Path) -> str:
     return sha + ("+dirty" if dirty else "")
 
 
-#: The environment variables that hold torch's CPU kernels below what the CPU offers: ATen's
-#: own kernels and oneDNN's (some fp32 operations run there). Both are needed for an
-#: AVX-512 CPU to train bit for bit as an AVX2 one does (docs/results-full-cpu.md);
-#: MKL's is kept for completeness (it made no difference there).
-KERNEL_CAP_VARS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
-
-
-def kernel_env(capability: str) -> dict[str, str]:
-    """The environment that makes torch on a newer CPU run the kernels of ``capability``
-    (``AVX2`` or ``AVX512``, as a cell's provenance records it), so that a cell trained
-    elsewhere can be trained again bit for bit."""
-    levels = {"AVX2": ("avx2", "AVX2"), "AVX512": ("avx512", "AVX512_CORE")}
-    if capability not in levels:
-        raise ValueError(f"no kernel cap for {capability!r}; expected one of {', '.join(levels)}")
-    aten, onednn = levels[capability]
-    return {"ATEN_CPU_CAPABILITY": aten, "ONEDNN_MAX_CPU_ISA": onednn}
-
-
-def provenance(config_path: Path, workdir: Path) -> dict[str, Any]:
+def provenance(config_path: Path, workdir: Path, run_dir: Path | None = None) -> dict[str, Any]:
     """What produced a cell: config file and hash, code commit, machine, library versions,
-    and the kernel caps in force (``kernel_env``, only when one is set)."""
-    import os
-
+    and torch's vector kernels (``cpu_capability``, with ``kernel_env`` where caps held them
+    lower). The kernels are those recorded by the training process in ``run_dir``'s
+    ``train.json``; a cell trained by code that did not record them gets this process's,
+    and ``kernels_recorded_by`` says which (they agree when the same environment publishes
+    as trained, as `scripts/rerun-grid.sh` does)."""
     import torch
     import transformers
 
-    capped = {name: os.environ[name] for name in KERNEL_CAP_VARS if name in os.environ}
+    summary = Path(run_dir, "train.json") if run_dir is not None else None
+    trained = (
+        json.loads(summary.read_text()).get("kernels") if summary and summary.is_file() else None
+    )
     return {
         # fp32 results are bit-identical only between CPUs that run the same vector kernels
         # (docs/results.md): torch picks AVX2 or AVX-512 code by what the CPU has, unless
-        # held lower (kernel_env).
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        **({"kernel_env": capped} if capped else {}),
+        # held lower (zsiw.kernels)
+        **(trained or kernels.in_force()),
+        "kernels_recorded_by": "training" if trained else "zsiw publish",
         "config": str(config_path),
         "config_sha256": hashlib.sha256(Path(workdir, config_path).read_bytes()).hexdigest(),
         "commit": git_commit(workdir),
@@ -208,7 +195,7 @@ def publish_cell(
         shutil.copy2(job_log, tmp / JOB_LOG)
     if geometry:
         write_json(tmp / GEOMETRY, _measured_geometry(config, run_dir))
-    record = provenance(config_path, workdir)
+    record = provenance(config_path, workdir, run_dir)
     keep_config(root, Path(workdir, config_path), record["config_sha256"])
     write_json(tmp / PROVENANCE, record)
     shutil.rmtree(dest, ignore_errors=True)

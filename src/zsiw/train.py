@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zsiw import checkpoint, vocab, weighting
+from zsiw import checkpoint, kernels, vocab, weighting
 from zsiw.atomic import write_text
 from zsiw.batching import TARGET_SEED_OFFSET, TargetStream, collate, length_grouped_batches
 from zsiw.cellstate import CellRun, Progress
@@ -617,6 +617,8 @@ def summarise(
         "device": str(device),
         "settings": settings.to_dict(),
         "versions": library_versions(),
+        # the vector kernels that trained it: bit-identical results need the same ones
+        "kernels": kernels.in_force(),
     }
 
 
