@@ -26,6 +26,8 @@ grid=$(basename "$config" .yaml)
 dest="$repo/published/$grid"
 mkdir -p "$dest" logs
 
+# the watcher and the end of a phase both call this: `zsiw publish` holds the published tree
+# (flock) so that they take turns instead of assembling the same cell at once
 publish() {
   "${PUBLISH_ZSIW:-zsiw}" publish --configfile "$config" --to "$dest" >>logs/publish.log 2>&1 ||
     return 0

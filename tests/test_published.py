@@ -249,6 +249,30 @@ def test_the_current_code_trains_a_published_demo_cell_again_bit_for_bit(tmp_pat
     assert json.loads(measured.read_text()) == published
 
 
+def test_a_second_publish_into_the_same_tree_waits_for_the_first(tmp_path):
+    """Two `zsiw publish` at once (a grid's watcher and its end-of-phase publish) assembled
+    the same cell in one `.publishing` directory and committed a cell without its metrics;
+    the second must not enter the tree before the first leaves it."""
+    import threading
+
+    from zsiw.publish import exclusive
+
+    root = tmp_path / "published" / "grid"
+    entered = threading.Event()
+
+    def second():
+        with exclusive(root):
+            entered.set()
+
+    with exclusive(root):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        assert not entered.wait(0.5)  # held out while the first holds the tree
+    assert entered.wait(10)  # and let in once it is released
+    waiter.join()
+    assert list(root.iterdir()) == []  # no lock file left in a tree that is committed
+
+
 def test_provenance_records_the_kernel_caps_in_force_and_only_then(tmp_path, monkeypatch):
     from zsiw.kernels import KERNEL_CAP_VARS, kernel_env
     from zsiw.publish import provenance

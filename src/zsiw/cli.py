@@ -366,10 +366,19 @@ def cmd_plan(args: argparse.Namespace) -> None:
 
 def cmd_publish(args: argparse.Namespace) -> None:
     """Copy every finished cell's small outputs (and its trained geometry) into a tracked tree."""
-    from zsiw import plan
     from zsiw.config import load_config
+    from zsiw.publish import exclusive, grid_name
+
+    config_path = Path(args.configfile)
+    config = load_config(Path(args.params), [config_path])
+    root = Path(args.to or Path("published", grid_name(config_path)))
+    with exclusive(root):  # what is unpublished is read once the tree is ours
+        _publish(args, config, config_path, root)
+
+
+def _publish(args: argparse.Namespace, config: dict, config_path: Path, root: Path) -> None:
+    from zsiw import plan
     from zsiw.publish import (
-        grid_name,
         is_finished,
         publish_cell,
         publish_pretrained_geometry,
@@ -377,9 +386,6 @@ def cmd_publish(args: argparse.Namespace) -> None:
         unpublished,
     )
 
-    config_path = Path(args.configfile)
-    config = load_config(Path(args.params), [config_path])
-    root = Path(args.to or Path("published", grid_name(config_path)))
     cells = sorted(set(plan.cells(config)) | set(plan.study_cells(config)))
     if args.refresh_geometry:
         for cell in cells:

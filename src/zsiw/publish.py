@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import platform
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +162,29 @@ def cell_geometry(
         "layers": layers,
         "class_mix": mixes,
     }
+
+
+@contextmanager
+def exclusive(root: Path) -> Iterator[None]:
+    """Hold the published tree for one `zsiw publish` at a time. Two at once (a watcher's and
+    the one at the end of a grid phase, in `scripts/rerun-grid.sh`) used to assemble the same
+    cell in the same ``.publishing`` directory, one deleting the other's files, and left a
+    cell of geometry.json and provenance.json alone; the second now waits, and then finds
+    the cell published. The lock is on the directory itself (flock): no file to commit or
+    leave behind, and the kernel drops it when a killed process exits."""
+    import fcntl
+
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logging.info("%s: another zsiw publish is writing here; waiting for it", root)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def publish_cell(
