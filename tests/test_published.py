@@ -249,6 +249,24 @@ def test_the_current_code_trains_a_published_demo_cell_again_bit_for_bit(tmp_pat
     assert json.loads(measured.read_text()) == published
 
 
+def test_every_published_cell_is_whole():
+    """A cell is published whole or not at all: every cell of every published tree (one
+    with a provenance.json) has each file the report reads and its geometry (two
+    publishes at once once left a cell of geometry.json and provenance.json alone; a cell
+    being assembled is a `.publishing` directory, which git ignores)."""
+    from zsiw.publish import CELL_DIRS, CELL_FILES, GEOMETRY
+
+    cells = sorted(p.parent for p in (REPO / "published").glob("*/runs/**/provenance.json"))
+    assert len(cells) > 24  # the demo's cells and the full grid's, at least
+    missing = [
+        f"{cell.relative_to(REPO)}/{name}"
+        for cell in cells
+        for name in (*CELL_FILES, *CELL_DIRS, GEOMETRY)
+        if not (cell / name).exists()
+    ]
+    assert not missing, missing[:5]
+
+
 def test_a_second_publish_into_the_same_tree_waits_for_the_first(tmp_path):
     """Two `zsiw publish` at once (a grid's watcher and its end-of-phase publish) assembled
     the same cell in one `.publishing` directory and committed a cell without its metrics;
