@@ -166,13 +166,13 @@ def comparison_markdown(
     ]
     gain_rows = []
     for task, target, method, delta, paper_gain, ref_gain in gains:
-        spread = _fmt(float(delta.std(ddof=1)) if len(delta) > 1 else None)
         wins, losses = int((delta > 0).sum()), int((delta < 0).sum())
         if not len(delta):  # a grid still running: no seed has both models yet
             ours = "– (no seed has both models yet)"
         elif len(delta) == 1:
             ours = f"{_fmt(float(delta[0]), True)} (1 seed, {wins}/{losses})"
         else:
+            spread = _fmt(float(delta.std(ddof=1)))
             ours = f"{_fmt(float(delta.mean()), True)} ± {spread} ({wins}/{losses})"
         gain_rows.append([task, target, method, ours, _fmt(paper_gain, True)])
         gain_rows[-1].append(_fmt(ref_gain, True))
