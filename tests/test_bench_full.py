@@ -129,3 +129,20 @@ def test_compile_comparison_is_exact_when_the_compiled_copy_runs_the_same_kernel
     for n, p in model.named_parameters():
         assert torch.equal(p, start[n]), n
     torch._dynamo.reset()
+
+
+def test_the_benchmark_record_names_the_kernel_caps_that_held_torch_lower(monkeypatch):
+    """A timing taken with AVX2 caps on an AVX-512 CPU is a timing of AVX2 kernels: the record
+    and its heading must say so, as a published cell's provenance does (`zsiw.kernels`)."""
+    from zsiw.kernels import KERNEL_CAP_VARS, kernel_env
+
+    for name in KERNEL_CAP_VARS:
+        monkeypatch.delenv(name, raising=False)
+    plain = bench_full.cpu_description()
+    assert plain["kernel_env"] == {} and bench_full._caps(plain) == ""
+    assert plain["torch_kernels"] == torch.backends.cpu.get_cpu_capability()
+    for name, value in kernel_env("AVX2").items():
+        monkeypatch.setenv(name, value)
+    held = bench_full.cpu_description()
+    assert held["kernel_env"] == {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    assert bench_full._caps(held) == " (held by ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2)"

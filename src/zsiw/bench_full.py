@@ -57,8 +57,10 @@ PHASES = ("forward", "loss", "weights", "backward", "clip", "optimizer")
 
 
 def cpu_description() -> dict[str, Any]:
-    """The CPU's model name, the vector kernels torch dispatches to, and whether it has the
-    instructions that make bf16 fast (AVX512-BF16, AMX)."""
+    """The CPU's model name, the vector kernels torch dispatches to (and the caps holding
+    them lower, where set: `zsiw.kernels`), and whether it has the instructions that make
+    bf16 fast (AVX512-BF16, AMX)."""
+    from zsiw import kernels
     from zsiw.publish import cpu_model
 
     flags = ""
@@ -66,9 +68,11 @@ def cpu_description() -> dict[str, Any]:
     if cpuinfo.exists():
         flags = next((ln for ln in cpuinfo.read_text().splitlines() if ln.startswith("flags")), "")
     words = set(flags.split())
+    running = kernels.in_force()
     return {
         "model": cpu_model(),
-        "torch_kernels": torch.backends.cpu.get_cpu_capability(),
+        "torch_kernels": running["cpu_capability"],
+        "kernel_env": running.get("kernel_env", {}),
         "avx512_bf16": "avx512_bf16" in words,
         "amx_bf16": "amx_bf16" in words,
     }
@@ -428,12 +432,18 @@ def bench_full_depth(
     }
 
 
+def _caps(cpu: dict[str, Any]) -> str:
+    """ " (held by ATEN_CPU_CAPABILITY=avx2 ...)" where caps were set, else nothing."""
+    caps = " ".join(f"{k}={v}" for k, v in cpu.get("kernel_env", {}).items())
+    return f" (held by {caps})" if caps else ""
+
+
 def print_full_depth(result: dict[str, Any]) -> None:
     cpu = result["cpu"]
     bf16 = "AMX" if cpu["amx_bf16"] else "AVX512-BF16" if cpu["avx512_bf16"] else "no native bf16"
     print(
         f"\n## 7. One full-depth step (config/full-cpu.yaml, OTE; {cpu['model']}, torch "
-        f"kernels {cpu['torch_kernels']}, {bf16}; {result['threads']} thread(s))"
+        f"kernels {cpu['torch_kernels']}{_caps(cpu)}, {bf16}; {result['threads']} thread(s))"
     )
     roofs = result["roof_gflop_s"]
     print(
