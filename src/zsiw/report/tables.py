@@ -180,14 +180,18 @@ def _target_cell(rows: pd.DataFrame, target: str, decimals: int) -> tuple[str, f
 def domain_stats(rows: pd.DataFrame, langs: Sequence[str]) -> tuple[float, float, int] | None:
     """The paper's Table 3 statistic for one domain, computed here only: the mean over
     ``langs`` of each language's seed mean, the sample std (ddof=1; NaN below two seeds) over
-    seeds of the language-averaged score, using the seeds that have every language, and the
-    number of those seeds. None when a language has no result or ``langs`` is empty: an
-    average over fewer languages would not be comparable."""
+    seeds of the language-averaged score, and the number of seeds. Only the seeds that have
+    every language count, for the mean too: while a grid fills, a language with more seeds
+    than the others would otherwise make the mean one of more seeds than the caption says
+    (as `zsiw.report.compare` does). None when no seed has every language or ``langs`` is
+    empty: an average over fewer languages would not be comparable."""
     per_lang = {t: seed_scores(rows[rows["eval_lang"] == t]) for t in langs}
-    if not per_lang or any(s.empty for s in per_lang.values()):
+    if not per_lang:
         return None
-    mean = float(np.mean([s.mean() for s in per_lang.values()]))
     complete = pd.concat(per_lang, axis=1).dropna()
+    if complete.empty:
+        return None
+    mean = float(np.mean([complete[lang].mean() for lang in complete.columns]))
     std = float(complete.mean(axis=1).std(ddof=1)) if len(complete) >= 2 else math.nan
     return mean, std, len(complete)
 
