@@ -314,3 +314,15 @@ def test_fewer_rows_than_one_batch_is_an_error_that_says_so(tiny_encoder):
     encoder = load_encoder(tiny_encoder)
     with pytest.raises(ValueError, match="fewer than 4 source or target rows"):
         layer_geometry(encoder, rows([[0, 1000, 2]] * 3), rows([[0, 2000, 2]] * 8), batch_size=4)
+
+
+def test_an_encoded_batch_keeps_first_token_vectors_not_the_whole_hidden_states(tiny_encoder):
+    """Measuring a trained CLS cell encodes 40 batches of 32 x 256 tokens and keeps them all:
+    a first-token view would hold each layer's whole hidden states (it took 9 GB)."""
+    from zsiw.geometry import encode_batch
+
+    encoder = load_encoder(tiny_encoder)
+    batch = encode_batch(encoder, rows([[0, *range(5, 45), 2]] * 3), 1)
+    for layer in batch.layers:
+        assert layer.shape == (3, encoder.config.hidden_size)
+        assert layer.untyped_storage().nbytes() == layer.numel() * layer.element_size()
