@@ -339,3 +339,30 @@ def test_the_cpu_generation_is_read_from_cpuinfo_and_empty_without_it():
     info += "model name\t: AMD EPYC\nprocessor\t: 1\ncpu family\t: 25\nmodel\t\t: 17\n"
     assert cpu_generation(info) == "family 25, model 17"
     assert cpu_generation("model name\t: Apple M2\n") == ""
+
+
+def test_publish_copies_a_geometry_the_training_route_measured_and_measures_a_stale_one(
+    tmp_path, monkeypatch
+):
+    """The training route's cell_geometry rule writes the same file `zsiw publish` would
+    measure: publishing copies it instead of loading the model again, unless the model is
+    newer than it (an earlier model's geometry)."""
+    import zsiw.publish as publish
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "g.yaml").write_text("seeds: [1]\n")
+    cell = plan.Cell("ote", "e", "cosine", ("en",), "es", 1)
+    run = fake_run(tmp_path, cell, finished=True)
+    measured = []
+    monkeypatch.setattr(
+        publish, "_measured_geometry", lambda config, run_dir: measured.append(run_dir) or {"m": 1}
+    )
+    (run / "geometry.json").write_text('{"from": "cell_geometry"}')
+    os.utime(run / "geometry.json", (2e9, 2e9))  # after the model
+    root = tmp_path / "published" / "g"
+    dest = publish_cell({}, cell, root, workdir=tmp_path, config_path=Path("config/g.yaml"))
+    assert (dest / "geometry.json").read_text() == '{"from": "cell_geometry"}' and not measured
+    os.utime(run / "geometry.json", (1e9, 1e9))  # before the model: an earlier model's
+    dest = publish_cell({}, cell, root, workdir=tmp_path, config_path=Path("config/g.yaml"))
+    assert json.loads((dest / "geometry.json").read_text()) == {"m": 1} and measured == [run]

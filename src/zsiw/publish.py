@@ -13,8 +13,9 @@ progress is never copied half-done) into a tracked tree that mirrors ``results/r
 ``provenance.json`` names the config file (and its hash), the commit of the code that trained
 the cell, the CPU and the library versions; ``published/<grid>/configs/<hash>.yaml`` keeps
 that config file as it was. ``geometry.json`` is the trained encoder's weight
-geometry (`zsiw.geometry`), computed here from the model while it still exists, so that the
-geometry summary later needs no model. Models and checkpoints stay out (100+ MB each).
+geometry (`zsiw.geometry`), computed here from the model while it still exists (or copied
+from the run directory, where the training route's ``cell_geometry`` rule measured the same
+model), so that the geometry summary later needs no model. Models and checkpoints stay out (100+ MB each).
 
 The workflow reads such a tree back with ``--config published=published/<grid>`` and rebuilds
 every table, plot and page from it without training (``docs/results.md``).
@@ -220,13 +221,28 @@ def publish_cell(
     if job_log.is_file():
         shutil.copy2(job_log, tmp / JOB_LOG)
     if geometry:
-        write_json(tmp / GEOMETRY, _measured_geometry(config, run_dir))
+        if _geometry_is_current(run_dir):  # the training route's cell_geometry measured it
+            shutil.copy2(run_dir / GEOMETRY, tmp / GEOMETRY)
+        else:
+            write_json(tmp / GEOMETRY, _measured_geometry(config, run_dir))
     record = provenance(config_path, workdir, run_dir)
     keep_config(root, Path(workdir, config_path), record["config_sha256"])
     write_json(tmp / PROVENANCE, record)
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
     return dest
+
+
+def _geometry_is_current(run_dir: Path) -> bool:
+    """Whether the run directory holds a ``geometry.json`` (written by the training route's
+    `cell_geometry` rule, the same measurement) newer than the model and metrics it was
+    measured from: then publishing copies it instead of measuring the model again (minutes
+    per CLS cell); a file older than the model is of an earlier model and is measured again."""
+    path = run_dir / GEOMETRY
+    if not path.is_file():
+        return False
+    made_from = [run_dir / name for name in ("metrics.json", "model.safetensors")]
+    return all(path.stat().st_mtime >= p.stat().st_mtime for p in made_from if p.is_file())
 
 
 def _measured_geometry(config: dict, run_dir: Path) -> dict[str, Any]:
