@@ -15,7 +15,8 @@ the cell, the CPU and the library versions; ``published/<grid>/configs/<hash>.ya
 that config file as it was. ``geometry.json`` is the trained encoder's weight
 geometry (`zsiw.geometry`), computed here from the model while it still exists (or copied
 from the run directory, where the training route's ``cell_geometry`` rule measured the same
-model), so that the geometry summary later needs no model. Models and checkpoints stay out (100+ MB each).
+model), so that the geometry summary later needs no model. Models and checkpoints stay out
+(100+ MB each).
 
 The workflow reads such a tree back with ``--config published=published/<grid>`` and rebuilds
 every table, plot and page from it without training (``docs/results.md``).
