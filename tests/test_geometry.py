@@ -1,5 +1,7 @@
 """`zsiw geometry`: the paper's cosine weights layer by layer, on an encoder without training."""
 
+import json
+
 import pytest
 import torch
 
@@ -326,3 +328,35 @@ def test_an_encoded_batch_keeps_first_token_vectors_not_the_whole_hidden_states(
     for layer in batch.layers:
         assert layer.shape == (3, encoder.config.hidden_size)
         assert layer.untyped_storage().nbytes() == layer.numel() * layer.element_size()
+
+
+def test_the_geometry_command_measures_each_cell_as_publish_stores_it(tmp_path, monkeypatch):
+    """`zsiw geometry --runs` (the standalone command, for an encoder the grid has no cells
+    of) must measure a trained cell with the function `zsiw publish` and the `cell_geometry`
+    rule store, so that its summary and a published one agree; it once had its own copy of
+    that measurement."""
+    import zsiw.geometry
+    import zsiw.publish
+    from zsiw.cli import main
+
+    calls, written = [], {}
+
+    def cell_geometry(config, run, *, batch_size, batches, seed):
+        calls.append((str(run), batch_size, batches, seed))
+        return {"layers": [{"cell": str(run)}], "class_mix": [{"mix": str(run)}]}
+
+    def write_geometry(records, out, mixes):
+        written.update(records=records, out=out, mixes=mixes)
+        return []
+
+    monkeypatch.setattr(zsiw.publish, "cell_geometry", cell_geometry)
+    monkeypatch.setattr(zsiw.geometry, "pretrained_geometry", lambda *a, **k: [{"pre": 1}])
+    monkeypatch.setattr(zsiw.geometry, "write_geometry", write_geometry)
+    config = {"train": {"target_batch_size": 7}}
+    main(
+        ["geometry", "--config", json.dumps(config), "--runs", "a", "b", "--batches", "3"]
+        + ["--seed", "2", "--out", str(tmp_path)]
+    )
+    assert calls == [("a", 7, 3, 2), ("b", 7, 3, 2)]
+    assert written["records"] == [{"pre": 1}, {"cell": "a"}, {"cell": "b"}]
+    assert written["mixes"] == [{"mix": "a"}, {"mix": "b"}]

@@ -268,7 +268,8 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 def cmd_geometry(args: argparse.Namespace) -> None:
     """The paper's cosine weights on real batches, layer by layer, without training."""
-    from zsiw.geometry import pretrained_geometry, trained_cell_geometry, write_geometry
+    from zsiw.geometry import pretrained_geometry, write_geometry
+    from zsiw.publish import cell_geometry
 
     config = args.config
     if config is None:
@@ -286,17 +287,10 @@ def cmd_geometry(args: argparse.Namespace) -> None:
     runs = [Path(r) for r in args.runs]
     records = pretrained_geometry(config, batch_size=size, batches=args.batches, seed=args.seed)
     mixes = []
-    for run in runs:  # the class mix on twice as many batch pairs, as `zsiw publish` does
-        layers, run_mixes = trained_cell_geometry(
-            config,
-            run,
-            batch_size=size,
-            batches=args.batches,
-            class_mix_batches=2 * args.batches,
-            seed=args.seed,
-        )
-        records += layers
-        mixes += run_mixes
+    for run in runs:  # the measurement `zsiw publish` and the `cell_geometry` rule store
+        cell = cell_geometry(config, run, batch_size=size, batches=args.batches, seed=args.seed)
+        records += cell["layers"]
+        mixes += cell["class_mix"]
     for path in write_geometry(records, Path(args.out), mixes):
         logging.info("wrote %s", path)
 
